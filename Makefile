@@ -1,0 +1,52 @@
+# kzkr-warehouse — everything a user needs, from a fresh clone with only python3, make and git.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+.PHONY: run test ui sql docs bench lint report rollback clean env
+
+# The environment: created when missing, re-synced when the lock file changes.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+env: $(STAMP)
+
+## make run: build, validate and publish warehouse/kzkr.duckdb
+run: $(STAMP)
+	$(BIN)/kzkr build
+
+## make test: the whole test suite (what CI runs)
+test: $(STAMP)
+	$(BIN)/ruff check pipelines tests
+	$(BIN)/pytest
+
+## make ui: the Dagster UI on http://127.0.0.1:3000 with the schedule and sensor
+ui: $(STAMP)
+	$(BIN)/python -m pipelines.ui
+
+## make sql: an interactive read-only SQL shell on the published warehouse
+sql: $(STAMP)
+	$(BIN)/kzkr sql
+
+## make docs: the dbt docs site (generated into dbt_project/target, served on 127.0.0.1:8080)
+docs: $(STAMP)
+	$(BIN)/python -m pipelines.docs
+
+report: $(STAMP)
+	$(BIN)/kzkr report
+
+bench: $(STAMP)
+	$(BIN)/python -m pipelines.bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff format --check pipelines tests
+
+clean:
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache

@@ -1,0 +1,1 @@
+"""kzkr-warehouse: Dagster code location, ingest, checks and CLI."""

@@ -1,0 +1,236 @@
+"""The explicit schema of every file under ``raw/``.
+
+Nothing is type-guessed: each raw CSV has exactly these columns, in this order, and every cell
+must match its column's kind. The ingest step (``pipelines.ingest``) enforces this and loads
+each file into the table ``raw.<name>`` of the build database.
+
+Cell kinds
+- ``int``: a plain integer (no separators), within ``[lo, hi]``.
+- ``count``: a count as printed in the paper: ``6,854`` or ``1509`` (comma thousands separators
+  optional, but if present they must be well placed). ``-`` where the column allows a printed
+  dash; empty where the column allows a blank cell. Loaded as ``BIGINT`` plus the printed text
+  in ``<name>_printed`` so that ``-`` (NULL) and blank (absent) stay distinguishable.
+- ``pct``: a printed percentage such as ``0.62``; loaded as ``DECIMAL(6,2)`` plus ``<name>_printed``.
+- ``decimal``: a plain non-negative decimal (``11501.38616``); empty allowed where optional.
+  Loaded as ``DECIMAL(20,5)``.
+- ``text``: any non-empty text (empty only where optional).
+- ``date``: ``YYYY-MM-DD``; ``dmy``: ``DD.MM.YYYY`` (the bureau's cover-sheet date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["int", "count", "pct", "decimal", "text", "date", "dmy"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    optional: bool = False  # an empty cell is allowed
+    dash: bool = False  # a printed "-" is allowed (count / pct only)
+    lo: int | None = None  # int only: inclusive range
+    hi: int | None = None
+    description: str = ""
+
+    @property
+    def keeps_printed(self) -> bool:
+        return self.kind in ("count", "pct")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    name: str  # table name in schema raw, and the Dagster asset key ["raw", name]
+    filename: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str
+    group: str = field(default="paper")
+
+    @property
+    def header(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _year(name: str = "year", description: str = "Year as printed.") -> Column:
+    return Column(name, "int", lo=1990, hi=2030, description=description)
+
+
+def _count(name: str, *, dash: bool = False, optional: bool = False, description: str = "") -> Column:
+    return Column(name, "count", dash=dash, optional=optional, description=description)
+
+
+ETHNIC_GROUPS = (
+    "Kazakhs",
+    "Russians",
+    "Uzbeks",
+    "Ukrainians",
+    "Uyghurs",
+    "Tatars",
+    "Germans",
+    "Koreans",
+    "Turks",
+    "Azerbaijanis",
+)
+
+TABLE1 = RawFile(
+    name="paper_table1_population_by_ethnicity",
+    filename="paper_table1_population_by_ethnicity.csv",
+    columns=(_year(), *(_count(g, description=f"Population, {g}") for g in ETHNIC_GROUPS)),
+    key=("year",),
+    description="Table 1. The population of the Republic of Kazakhstan by individual ethnic groups.",
+)
+
+TABLE2 = RawFile(
+    name="paper_table2_korean_diaspora",
+    filename="paper_table2_korean_diaspora.csv",
+    columns=(
+        _year(),
+        _count("total_population", description="Total population of Kazakhstan"),
+        _count("ethnic_korean_population", description="Ethnic Korean population"),
+        Column("ethnic_korean_pct", "pct", description="Ethnic Korean percentage (%), as printed"),
+    ),
+    key=("year",),
+    description="Table 2. Korean diaspora in Kazakhstan.",
+)
+
+_T3_GROUPS = ("arriving", "students", "workers", "married")
+TABLE3 = RawFile(
+    name="paper_table3_kazakhstani_citizens_in_korea",
+    filename="paper_table3_kazakhstani_citizens_in_korea.csv",
+    columns=(
+        _year(),
+        *(
+            _count(f"{g}_{s}", dash=True, optional=True)
+            for g in _T3_GROUPS
+            for s in ("total", "male", "female")
+        ),
+    ),
+    key=("year",),
+    description="Table 3. Overview of Kazakhstani Citizens in Korea (arriving citizens, international "
+    "students, workers with H-2 visas, married immigrants; total and by sex).",
+)
+
+TABLE4 = RawFile(
+    name="paper_table4_ethnic_korean_arrivals_f4",
+    filename="paper_table4_ethnic_korean_arrivals_f4.csv",
+    columns=(
+        _year(),
+        _count("total", dash=True, optional=True),
+        _count("male", dash=True, optional=True),
+        _count("female", dash=True, optional=True),
+    ),
+    key=("year",),
+    description="Table 4. Overview of Ethnic Koreans Arriving from Kazakhstan (F-4 visa holders).",
+)
+
+TABLE5 = RawFile(
+    name="paper_table5_turkic_studies_departments",
+    filename="paper_table5_turkic_studies_departments.csv",
+    columns=(
+        Column("row_no", "int", lo=1, hi=100, description="Printed row, top to bottom"),
+        Column("establishment_year", "text", description="Establish. Year, as printed (with arrows)"),
+        Column("department_name", "text", description="Department Name, as printed"),
+        Column("university_name", "text", description="University Name, as printed"),
+        Column("research_area", "text", description="Research Area, as printed"),
+        _count("student_number", dash=True, optional=True, description="Student Number"),
+        Column("graduate_number", "text", optional=True, description="Graduate Number, as printed (text)"),
+    ),
+    key=("row_no",),
+    description="Table 5. Turkic studies related Departments in Korea.",
+)
+
+TABLE6_YEARS = (2016, 2017, 2018, 2019, 2020)
+TABLE6 = RawFile(
+    name="paper_table6_h_university_exchange",
+    filename="paper_table6_h_university_exchange.csv",
+    columns=(
+        Column("direction", "text", description="Printed block: Inbound or Outbound"),
+        Column("row_no", "int", lo=1, hi=100, description="Printed row within the block"),
+        Column("university_name", "text", description="University name as printed ('Total' row kept)"),
+        *(_count(f"y{y}", dash=True, optional=True, description=f"Students, {y}") for y in TABLE6_YEARS),
+    ),
+    key=("direction", "university_name"),
+    description="Table 6. Status of Academic Exchange between H University and Kazakhstani Universities.",
+)
+
+TABLE7_PERIODS = {
+    "ay_2014_2015": "2014-2015 academic year",
+    "spring_2017": "2017 spring semester",
+    "fall_2018": "2018 fall semester",
+    "fall_2019": "2019 fall semester",
+}
+TABLE7 = RawFile(
+    name="paper_table7_k_university_exchange",
+    filename="paper_table7_k_university_exchange.csv",
+    columns=(
+        Column("row_no", "int", lo=1, hi=100, description="Printed row"),
+        Column("university_name", "text", description="University name as printed ('Total' row kept)"),
+        *(_count(c, dash=True, optional=True, description=p) for c, p in TABLE7_PERIODS.items()),
+    ),
+    key=("university_name",),
+    description="Table 7. Status of the Academic Exchange between K University and Korean Universities.",
+)
+
+ECONOMIC_EVENTS = RawFile(
+    name="paper_economic_events",
+    filename="paper_economic_events.csv",
+    columns=(
+        Column("event_id", "text", description="Stable identifier"),
+        Column("event_date", "date", description="First day of the stated period (YYYY-MM-DD)"),
+        Column("date_precision", "text", description="day, month or year: how precisely the paper dates it"),
+        Column("date_as_stated", "text", description="The date as the sentence states it"),
+        Column("event", "text", description="What happened, in a short English phrase"),
+        Column("amount_usd", "decimal", optional=True, description="Amount in US dollars, where stated"),
+        Column("amount_as_stated", "text", optional=True, description="The amount as the sentence states it"),
+        Column("section", "text", description="Section of the paper"),
+        Column("quote", "text", description="The sentence (or its part) the fact comes from, verbatim"),
+    ),
+    key=("event_id",),
+    description="Economic facts stated in the paper's prose (dates, amounts) with their sentences.",
+)
+
+TRADE = RawFile(
+    name="bureau_foreign_trade_by_partner",
+    filename="bureau_foreign_trade_by_partner.csv",
+    group="bureau",
+    columns=(
+        Column("release", "int", lo=2000, hi=2100, description="Year of the release file"),
+        Column("release_published", "dmy", optional=True, description="Cover-sheet publication date"),
+        Column("sheet", "text", description="Sheet of the release file"),
+        Column("period", "text", description="Period as printed (Russian)"),
+        Column("row_no", "int", lo=1, hi=100000, description="Row on the sheet (1-based)"),
+        Column("name", "text", description="Row label as printed (Russian)"),
+        Column("turnover_kusd", "decimal", optional=True, description="Turnover, thousand USD"),
+        Column("turnover_share_pct", "decimal", optional=True, description="Share of total turnover, %"),
+        Column("exports_kusd", "decimal", optional=True, description="Exports, thousand USD"),
+        Column("exports_share_pct", "decimal", optional=True, description="Share of total exports, %"),
+        Column("imports_kusd", "decimal", optional=True, description="Imports, thousand USD"),
+        Column("imports_share_pct", "decimal", optional=True, description="Share of total imports, %"),
+    ),
+    key=("release", "sheet", "row_no"),
+    description="Kazakhstan's foreign trade by partner country, from the Bureau of National Statistics' "
+    "releases 'Main indicators of foreign trade of the Republic of Kazakhstan', 2019–2023.",
+)
+
+RAW_FILES: tuple[RawFile, ...] = (
+    TABLE1,
+    TABLE2,
+    TABLE3,
+    TABLE4,
+    TABLE5,
+    TABLE6,
+    TABLE7,
+    ECONOMIC_EVENTS,
+    TRADE,
+)
+
+BY_NAME = {f.name: f for f in RAW_FILES}
