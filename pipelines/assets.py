@@ -1,0 +1,149 @@
+"""Dagster assets: ingest (one per raw file), dbt, publish."""
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from pipelines.dbt import MART_SCHEMAS, KzkrTranslator, dbt_project, ensure_manifest
+from pipelines.ingest import RawInputError, validate_and_load
+from pipelines.raw_specs import RAW_FILES, RawFile
+from pipelines.settings import Settings
+from pipelines.summary import mart_row_counts
+from pipelines.warehouse import fingerprint, publish, stamp_build
+
+
+class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Where the raw files are read from and the warehouse is built and published."""
+
+    raw_dir: str = ""
+    warehouse_dir: str = ""
+
+    def settings(self) -> Settings:
+        base = Settings.from_env()
+        return Settings(
+            raw_dir=Path(self.raw_dir).absolute() if self.raw_dir else base.raw_dir,
+            warehouse_dir=Path(self.warehouse_dir).absolute() if self.warehouse_dir else base.warehouse_dir,
+        )
+
+
+def progress(message: str) -> None:
+    """One line of build progress on stdout (the CLI shows it; the UI keeps it in the run's logs)."""
+    print(message, file=sys.stdout, flush=True)
+
+
+def _ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["raw", spec.name]),
+        group_name="raw",
+        description=f"{spec.description}\n\nLoaded from `raw/{spec.filename}` with its explicit schema "
+        "(pipelines/raw_specs.py); rejects bad input naming file, line and column.",
+        kinds={"duckdb", "csv"},
+        metadata={"file": f"raw/{spec.filename}", "key": ", ".join(spec.key)},
+    )
+    def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        settings = warehouse.settings()
+        build_db = settings.build_db(context.run_id)
+        build_db.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(build_db)) as con:
+            try:
+                res = validate_and_load(con, spec, settings.raw_dir)
+            except RawInputError as exc:
+                raise dg.Failure(
+                    description=str(exc),
+                    metadata={"file": exc.file, "line": exc.line or 0, "column": exc.column or ""},
+                ) from exc
+        progress(f"  ingest   {res.file:<58} {res.rows:>6} rows")
+        return dg.MaterializeResult(
+            metadata={
+                "rows": dg.MetadataValue.int(res.rows),
+                "sha256": res.sha256,
+                "file": res.file,
+                "table": f"raw.{spec.name}",
+            }
+        )
+
+    _ingest.__name__ = f"ingest_{spec.name}"
+    return _ingest
+
+
+INGEST_ASSETS = [_ingest_asset(spec) for spec in RAW_FILES]
+
+ensure_manifest()
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=KzkrTranslator(),
+    name="kzkr_dbt",
+)
+def kzkr_dbt_assets(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """`dbt build` (seeds, models, tests) against this run's build file."""
+    build_db = warehouse.settings().build_db(context.run_id)
+    previous = os.environ.get("KZKR_BUILD_DB")
+    os.environ["KZKR_BUILD_DB"] = str(build_db)
+    try:
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        models = tests = failed = 0
+        for event in invocation.stream():
+            if isinstance(event, dg.Output | dg.AssetMaterialization):
+                models += 1
+                key = getattr(event, "output_name", None) or event.asset_key.to_user_string()
+                progress(f"  dbt      {key}")
+            elif isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+                tests += 1
+                if not event.passed:
+                    failed += 1
+                    progress(f"  dbt test FAILED {event.check_name} on {event.asset_key.to_user_string()}")
+            yield event
+        progress(f"  dbt      {models} nodes built, {tests} tests run, {failed} failed")
+        if not invocation.is_successful():
+            raise dg.Failure(description=f"dbt build failed: {invocation.get_error()}")
+    finally:
+        if previous is None:
+            os.environ.pop("KZKR_BUILD_DB", None)
+        else:
+            os.environ["KZKR_BUILD_DB"] = previous
+
+
+MART_KEYS = sorted(
+    (k for k in kzkr_dbt_assets.keys if k.path[0] in MART_SCHEMAS), key=lambda k: k.to_user_string()
+)
+
+
+@dg.asset(
+    key=dg.AssetKey(["warehouse", "published"]),
+    group_name="publish",
+    deps=MART_KEYS,
+    description="Publishes the audited build atomically as warehouse/kzkr.duckdb (write-audit-publish); "
+    "the previous build is kept under warehouse/history/ for `kzkr rollback`.",
+    kinds={"duckdb"},
+)
+def published_warehouse(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    settings = warehouse.settings()
+    build_db = settings.build_db(context.run_id)
+    fp = fingerprint(settings)
+    build_id = stamp_build(build_db, run_id=context.run_id, fp=fp)
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        counts = dict(mart_row_counts(con))
+    result = publish(settings, build_db)
+    progress(f"  publish  {result.published} (build {build_id})")
+    return dg.MaterializeResult(
+        metadata={
+            "build_id": build_id,
+            "path": dg.MetadataValue.path(str(result.published)),
+            "archived_previous": str(result.archived or ""),
+            "fingerprint": fp,
+            "rows": dg.MetadataValue.json(counts),
+        }
+    )

@@ -1,0 +1,225 @@
+"""`kzkr`: build, report, roll back and query the warehouse.
+
+Exit codes of ``kzkr build``: 0 published (or nothing changed); 1 blocked by a failing check or a
+failed step (nothing published); 2 bad input (nothing published; the message names file, line,
+column); 3 another build holds the warehouse lock for longer than ``--wait``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from pipelines.settings import Settings
+
+EXIT_OK, EXIT_BLOCKED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+
+DAGSTER_YAML = """\
+# Written by kzkr (pipelines/cli.py). The warehouse job carries the tag kzkr/warehouse:
+# at most one such run at a time; others wait in the queue.
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: "kzkr/warehouse"
+        limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """Use DAGSTER_HOME if set, else ``<warehouse>/.dagster``, with our dagster.yaml."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from pipelines.ingest import RawInputError, validate_all
+    from pipelines.warehouse import (
+        BuildLockedError,
+        build_lock,
+        clean_stale_builds,
+        fingerprint,
+        published_info,
+    )
+
+    settings = Settings.from_env()
+    t0 = time.monotonic()
+    try:
+        with build_lock(settings, wait_seconds=args.wait):
+            os.environ["KZKR_LOCK_HELD"] = str(os.getpid())
+            for p in clean_stale_builds(settings):
+                _say(f"removed leftover of an interrupted build: {p}")
+            fp = fingerprint(settings)
+            current = published_info(settings.published)
+            if current and current.get("fingerprint") == fp and not args.force:
+                _say(
+                    f"nothing changed since build {current['build_id']} (raw files and code identical): "
+                    f"{settings.published} is up to date. Use --force to rebuild."
+                )
+                return EXIT_OK
+            _say(f"kzkr build: raw {settings.raw_dir} -> {settings.published}")
+            try:
+                validated = validate_all(settings.raw_dir)
+            except RawInputError as exc:
+                print(f"error: bad input: {exc}", file=sys.stderr, flush=True)
+                print("nothing was published; the warehouse is unchanged.", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            _say(f"  validate {len(validated)} raw files, {sum(r.rows for r in validated)} rows: ok")
+            return _run_job(settings, t0)
+    except BuildLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    finally:
+        os.environ.pop("KZKR_LOCK_HELD", None)
+
+
+def _run_job(settings: Settings, t0: float) -> int:
+    prepare_dagster_home(settings)
+    _say("  loading  Dagster definitions and dbt manifest")
+    import dagster as dg
+
+    from pipelines.definitions import JOB_NAME, defs
+    from pipelines.summary import print_summary
+    from pipelines.warehouse import clean_stale_builds
+
+    job = defs.resolve_job_def(JOB_NAME)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
+        run_id = result.run_id
+        evaluations = [
+            e.asset_check_evaluation_data
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        ]
+        failed_checks = [
+            ev for ev in evaluations if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
+        ]
+        checks = {
+            "passed": sum(ev.passed for ev in evaluations),
+            "warned": sum(not ev.passed and ev.severity == dg.AssetCheckSeverity.WARN for ev in evaluations),
+            "failed": len(failed_checks),
+        }
+        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        published = any(
+            e.event_type_value == "ASSET_MATERIALIZATION"
+            and e.asset_key == dg.AssetKey(["warehouse", "published"])
+            for e in result.all_events
+        )
+    if published:
+        print_summary(settings, run_id=run_id, checks=checks, seconds=time.monotonic() - t0)
+        return EXIT_OK
+    clean_stale_builds(settings)
+    print("error: the build was not published; the published warehouse is unchanged.", file=sys.stderr)
+    for ev in failed_checks:
+        print(
+            f"  blocking check failed: {ev.check_name} on {ev.asset_key.to_user_string()}"
+            + (f" — {ev.description}" if ev.description else ""),
+            file=sys.stderr,
+        )
+    for e in failures:
+        err = e.step_failure_data.error if e.step_failure_data else None
+        while err is not None and err.cause is not None and "StepExecutionError" in err.cls_name:
+            err = err.cause
+        msg = err.message.strip().splitlines()[0] if err and err.message else "unknown error"
+        print(f"  step failed: {e.step_key}: {msg}", file=sys.stderr)
+    return EXIT_BLOCKED
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from pipelines.warehouse import BuildLockedError, build_lock, history, rollback
+
+    settings = Settings.from_env()
+    if args.list:
+        for p in history(settings):
+            print(p.name)
+        return EXIT_OK
+    try:
+        with build_lock(settings, wait_seconds=args.wait):
+            restored, replaced = rollback(settings, args.to)
+    except BuildLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BLOCKED
+    print(f"rolled back: {settings.published} is build {restored} again (was {replaced})")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.summary import print_report
+
+    return print_report(Settings.from_env())
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    settings = Settings.from_env()
+    if not settings.published.exists():
+        print(f"error: {settings.published} does not exist yet; run `make run` first", file=sys.stderr)
+        return EXIT_BLOCKED
+    exe = Path(sys.executable).with_name("duckdb")
+    if exe.exists():
+        os.execv(str(exe), [str(exe), "-readonly", str(settings.published)])
+    # Fallback: a minimal read-only shell on the Python driver.
+    con = duckdb.connect(str(settings.published), read_only=True)
+    print(f"read-only SQL on {settings.published}; end statements with ';', quit with .quit or Ctrl-D")
+    buf = ""
+    while True:
+        try:
+            line = input("kzkr> " if not buf else "  ... ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        if line.strip() in (".quit", ".exit"):
+            return EXIT_OK
+        buf += line + "\n"
+        if buf.strip().endswith(";"):
+            try:
+                con.sql(buf).show(max_rows=200, max_width=200)
+            except duckdb.Error as exc:
+                print(f"error: {exc}")
+            buf = ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kzkr", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="validate raw/, dbt build, check and publish the warehouse")
+    b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    b.add_argument("--wait", type=float, default=600.0, help="seconds to wait for another build's lock")
+    b.set_defaults(func=cmd_build)
+    r = sub.add_parser("report", help="print the data-quality report of the published warehouse")
+    r.set_defaults(func=cmd_report)
+    rb = sub.add_parser("rollback", help="publish the previous build (or --to BUILD_ID) again")
+    rb.add_argument("--to", help="a build id (or part of it) from `kzkr rollback --list`")
+    rb.add_argument("--list", action="store_true", help="list the archived builds")
+    rb.add_argument("--wait", type=float, default=60.0)
+    rb.set_defaults(func=cmd_rollback)
+    s = sub.add_parser("sql", help="an interactive read-only SQL shell on the published warehouse")
+    s.set_defaults(func=cmd_sql)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
