@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: run test ui sql docs bench lint report rollback clean env
+.PHONY: run test ui sql docs bench lint report rollback clean env lock
 
 # The environment: created when missing, re-synced when the lock file changes.
 $(STAMP): requirements.lock pyproject.toml
@@ -50,3 +50,12 @@ lint: $(STAMP)
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache
+
+## make lock: re-resolve pyproject's ranges into requirements.lock (needs the package index)
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/python -m pip install --quiet -e '.[dev]' setuptools==65.5.0 wheel==0.48.0
+	{ echo "# Exact versions installed and tested on this project's machines (pip freeze). Regenerate with: make lock"; \
+	  echo "setuptools==65.5.0"; echo "wheel==0.48.0"; \
+	  .lockenv/bin/python -m pip freeze --exclude-editable | grep -v -e '^setuptools==' -e '^wheel=='; } > requirements.lock
+	rm -rf .lockenv

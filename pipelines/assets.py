@@ -1,5 +1,6 @@
 """Dagster assets: ingest (one per raw file), dbt, publish."""
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 def progress(message: str) -> None:
     """One line of build progress on stdout (the CLI shows it; the UI keeps it in the run's logs)."""
-    print(message, file=sys.stdout, flush=True)
+    print(message, file=sys.__stdout__, flush=True)
 
 
 def _ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
@@ -87,31 +88,57 @@ def kzkr_dbt_assets(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     """`dbt build` (seeds, models, tests) against this run's build file."""
-    build_db = warehouse.settings().build_db(context.run_id)
+    settings = warehouse.settings()
+    build_db = settings.build_db(context.run_id)
     previous = os.environ.get("KZKR_BUILD_DB")
     os.environ["KZKR_BUILD_DB"] = str(build_db)
+    # Under `kzkr build` dbt's own log goes to a file (progress lines stay readable); in the UI it
+    # stays in the run's captured stdout.
+    log_path = settings.warehouse_dir / "logs" / f"dbt-{context.run_id}.log"
+    quiet = os.environ.get("KZKR_CLI") == "1"
     try:
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-        models = tests = failed = 0
-        for event in invocation.stream():
-            if isinstance(event, dg.Output | dg.AssetMaterialization):
-                models += 1
-                key = getattr(event, "output_name", None) or event.asset_key.to_user_string()
-                progress(f"  dbt      {key}")
-            elif isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
-                tests += 1
-                if not event.passed:
-                    failed += 1
-                    progress(f"  dbt test FAILED {event.check_name} on {event.asset_key.to_user_string()}")
-            yield event
-        progress(f"  dbt      {models} nodes built, {tests} tests run, {failed} failed")
-        if not invocation.is_successful():
-            raise dg.Failure(description=f"dbt build failed: {invocation.get_error()}")
+        with contextlib.ExitStack() as stack:
+            if quiet:
+                log_path.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_path.open("w"))))
+                progress(f"  dbt      build (log: {log_path})")
+            yield from _stream_dbt_build(context, dbt)
     finally:
         if previous is None:
             os.environ.pop("KZKR_BUILD_DB", None)
         else:
             os.environ["KZKR_BUILD_DB"] = previous
+
+
+def _stream_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    models = tests = failed = 0
+    for event in invocation.stream():
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            models += 1
+            key = getattr(event, "output_name", None) or event.asset_key.to_user_string()
+            progress(f"  dbt      {key}")
+        elif isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+            tests += 1
+            if not event.passed:
+                failed += 1
+                progress(f"  dbt test FAILED {event.check_name} on {event.asset_key.to_user_string()}")
+        yield event
+    progress(f"  dbt      {models} nodes built, {tests} tests run, {failed} failed")
+    if not invocation.is_successful():
+        raise dg.Failure(description="dbt build failed: " + _dbt_failures(invocation))
+
+
+def _dbt_failures(invocation: Any) -> str:
+    """The failing dbt nodes and their messages, from run_results.json."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except Exception:  # no artifact: dbt failed before running anything (e.g. a parse error)
+        return str(invocation.get_error())
+    bad = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    if not bad:
+        return str(invocation.get_error())
+    return "; ".join(f"{r['unique_id']}: {(r.get('message') or '').strip()[:300]}" for r in bad[:10])
 
 
 MART_KEYS = sorted(

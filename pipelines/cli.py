@@ -79,7 +79,13 @@ def cmd_build(args: argparse.Namespace) -> int:
                 print("nothing was published; the warehouse is unchanged.", file=sys.stderr)
                 return EXIT_BAD_INPUT
             _say(f"  validate {len(validated)} raw files, {sum(r.rows for r in validated)} rows: ok")
-            return _run_job(settings, t0)
+            try:
+                return _run_job(settings, t0)
+            except Exception as exc:  # a failure outside the run (definitions, dbt parse): say it plainly
+                clean_stale_builds(settings)
+                print(f"error: the build could not run: {exc}", file=sys.stderr)
+                print("nothing was published; the warehouse is unchanged.", file=sys.stderr)
+                return EXIT_BLOCKED
     except BuildLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_LOCKED
@@ -89,6 +95,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _run_job(settings: Settings, t0: float) -> int:
     prepare_dagster_home(settings)
+    os.environ["KZKR_CLI"] = "1"
     _say("  loading  Dagster definitions and dbt manifest")
     import dagster as dg
 

@@ -107,13 +107,29 @@ def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
+def _other_line_ending(chunk: bytes, prev_last: bytes, crlf: bool) -> int | None:
+    """Offset in ``chunk`` of the first LF that ends its line differently from line 1, if any."""
+    at_start = chunk[:1] == b"\n" and (prev_last == b"\r") != crlf
+    if at_start:
+        return 0
+    if crlf:  # an LF without a CR before it (the CR may end the previous chunk)
+        i = chunk.replace(b"\r\n", b"\0\0").find(b"\n", 1)
+    else:
+        i = chunk.find(b"\r\n")
+        i = i + 1 if i >= 0 else -1
+    return i if i >= 0 else None
+
+
 def _check_bytes(path: Path, label: str) -> tuple[str, str]:
     """Stream the file once: sha256, UTF-8 validity, BOM. Returns (sha256, first line)."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     consumed = 0
+    newlines = 0  # line breaks before the current chunk
     first_line = b""
     have_first = False
+    crlf: bool | None = None  # whether line 1 ends with CRLF; every line must end the same way
+    prev_last = b""
     with path.open("rb") as fh:
         head = fh.read(3)
         if not head:
@@ -130,6 +146,15 @@ def _check_bytes(path: Path, label: str) -> tuple[str, str]:
                 if b"\n" in first_line:
                     first_line = first_line.split(b"\n", 1)[0]
                     have_first = True
+                    crlf = first_line.endswith(b"\r")
+            if crlf is not None and (bad := _other_line_ending(chunk, prev_last, crlf)) is not None:
+                line = newlines + chunk.count(b"\n", 0, bad) + 1
+                raise RawInputError(
+                    label,
+                    f"mixed line endings: this line ends with {'LF' if crlf else 'CRLF'} but line 1 ends "
+                    f"with {'CRLF' if crlf else 'LF'}; use one kind of line ending throughout",
+                    line,
+                )
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
@@ -149,10 +174,13 @@ def _check_bytes(path: Path, label: str) -> tuple[str, str]:
                     f"{col} (character position)",
                 ) from None
             consumed += len(chunk)
+            newlines += chunk.count(b"\n")
+            prev_last = chunk[-1:]
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise RawInputError(label, "ends inside a UTF-8 character (truncated file?)") from None
+            last = newlines + (0 if prev_last == b"\n" else 1)
+            raise RawInputError(label, "ends inside a UTF-8 character (truncated file?)", last) from None
     return digest.hexdigest(), first_line.decode("utf-8").rstrip("\r")
 
 

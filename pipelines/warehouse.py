@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,23 @@ CODE_GLOBS = (
 
 class BuildLockedError(Exception):
     pass
+
+
+TEST_PAUSE_ENV = "KZKR_TEST_PAUSE_AT"
+TEST_PAUSE_STEPS = ("ingest", "dbt", "checks", "publish")
+
+
+def pause_point(step: str) -> None:
+    """Test hook, a no-op unless ``KZKR_TEST_PAUSE_AT=<step>``: then print ``KZKR_TEST_PAUSED <step>``
+    and sleep here (at most ``KZKR_TEST_PAUSE_SECONDS``, default 600), so that a test can kill the
+    build at a known point (tests/test_crash_safety.py)."""
+    if os.environ.get(TEST_PAUSE_ENV) != step:
+        return
+    out = sys.__stdout__ or sys.stdout
+    print(f"KZKR_TEST_PAUSED {step} pid={os.getpid()}", file=out, flush=True)
+    deadline = time.monotonic() + float(os.environ.get("KZKR_TEST_PAUSE_SECONDS", "600"))
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _hash_files(digest: hashlib._Hash, root: Path, pattern: str, label: str) -> None:
@@ -130,6 +148,7 @@ def publish(settings: Settings, build_db: Path) -> PublishResult:
                 os.link(settings.published, archived)
             except OSError:
                 shutil.copy2(settings.published, archived)
+    pause_point("publish")
     os.replace(build_db, settings.published)
     _fsync_dir(settings.warehouse_dir)
     prune_history(settings)

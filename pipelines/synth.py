@@ -1,0 +1,413 @@
+"""`kzkr synth --scale N`: a synthetic raw directory with N bureau trade rows, for benchmarks.
+
+The output is a complete raw directory that the real ingest accepts: every file of ``raw/``
+(the paper tables, their sidecars, ``_schema/``) copied unchanged, and a synthetic
+``bureau_foreign_trade_by_partner.csv`` in the bureau's exact 12-column format
+(:data:`pipelines.raw_specs.TRADE`) next to a copy of the real trade file's sidecar.
+
+How the N rows are laid out (what each of the 12 columns means stays what it means in the
+bureau's releases):
+
+- a *sheet* is one partner table: a ``Всего`` (total) row followed by up to 204 partner
+  countries (the countries of the real file's latest sheet, in its printed order; one spelling
+  per ISO code, all known to ``dbt_project/seeds/partner_names.csv``);
+- sheets are the grid vintages × periods × commodity chapters: releases (``release``) each
+  carrying the reported year and the year before, as the real releases do; cumulative periods
+  January–December, January–November … January (``period`` "за январь-март 2021 года",
+  ``sheet`` ``03_2021``); all commodities (``sheet`` ``12_2021``, exactly the real naming) and the
+  HS chapters 01–97 (``sheet`` ``12_2021_hs27``). The grid is filled all-commodities-annual
+  first, vintages fastest, so every scale has several releases per year (revisions) and
+  1e3 rows look like the real file;
+- values are plausible and consistent: each partner's exports and imports are the real latest
+  values' shares of the total (two neighbouring partners swap profiles per sheet, pseudo-randomly)
+  times a per-sheet total (per year, a cumulative month fraction, a chapter weight; a release
+  revises by less than 0.1 %); ``turnover = exports + imports`` exactly (integer arithmetic in
+  units of 0.00001 thousand USD), shares are ``value / sheet total × 100`` and sum to ~100 per
+  sheet; a partner without exports in the real file has an empty exports cell, as there;
+- keys are unique: ``(release, sheet, row_no)`` and ``(release, sheet, name)``.
+
+Everything is a pure function of the row's position (and ``--seed``), so the file is generated in
+one streaming DuckDB ``COPY`` without holding the rows in memory: 10^7 rows (about 1.1 GB) take
+seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import math
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest import sidecar_path
+from pipelines.raw_specs import TRADE
+from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+
+MONTHS_RU = (
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+)
+N_CHAPTERS = 97  # HS chapters 01..97; chapter 0 is the all-commodities table
+TABLES_PER_VINTAGE = 12 * (N_CHAPTERS + 1)  # cumulative periods × (all commodities + chapters)
+FIRST_ROW_NO = 6  # the bureau's tables start on sheet row 6 (rows above are the header)
+RELEASE_LO, RELEASE_HI = TRADE.column("release").lo or 2000, TRADE.column("release").hi or 2100
+LAST_REAL_RELEASE = 2023
+MIN_RELEASES = 5
+BATCH_SHEETS = 2500  # sheets per COPY (about 500,000 rows, 70 MB of CSV)
+
+
+@dataclass(frozen=True)
+class Partner:
+    name: str  # as printed (Russian), a name of the seed partner_names
+    exports: float  # thousand USD in the real file's latest sheet (0: empty cell)
+    imports: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    rows: int  # requested (and written) trade rows
+    sheets: int
+    rows_per_sheet: int  # base rows per sheet; the first `extra` sheets have one more
+    extra: int
+    releases: int
+    first_release: int
+
+    @property
+    def vintages(self) -> int:
+        return 2 * self.releases
+
+    @property
+    def last_release(self) -> int:
+        return self.first_release + self.releases - 1
+
+
+def parse_scale(text: str, real_rows: int | None = None) -> int:
+    """``"1e6"``, ``"1000000"``, ``"1_000_000"`` → rows; ``"1000x"`` → 1000 × the real file's rows."""
+    t = text.strip().lower().replace("_", "").replace(",", "")
+    if t.endswith(("x", "×")):
+        if real_rows is None:
+            real_rows = count_rows(PROJECT_ROOT / "raw" / TRADE.filename)
+        factor = float(t[:-1])
+        n = round(factor * real_rows)
+    else:
+        try:
+            value = float(t)
+        except ValueError:
+            raise ValueError(f"not a scale: {text!r} (e.g. 1e6, 250000 or 1000x)") from None
+        if value != int(value):
+            raise ValueError(f"not a whole number of rows: {text!r}")
+        n = int(value)
+    if n < 1:
+        raise ValueError(f"the scale must be at least one row, got {text!r}")
+    return n
+
+
+def format_scale(n: int) -> str:
+    """10**6 → ``"1e6"``; 250000 → ``"250000"`` (labels for directories and tables)."""
+    if n >= 10 and n % 10 == 0:
+        e = 0
+        m = n
+        while m % 10 == 0:
+            m //= 10
+            e += 1
+        if m < 10:
+            return f"{m}e{e}"
+    return str(n)
+
+
+def count_rows(csv_path: Path) -> int:
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        return sum(1 for _ in csv.reader(fh)) - 1
+
+
+def load_partners(raw_dir: Path, seed_csv: Path | None = None) -> list[Partner]:
+    """The countries of the real trade file's last sheet, in printed order, one name per ISO code."""
+    seed_csv = seed_csv or DBT_PROJECT_DIR / "seeds" / "partner_names.csv"
+    with seed_csv.open(encoding="utf-8", newline="") as fh:
+        seed = {r["name_ru"]: r for r in csv.DictReader(fh)}
+    with (raw_dir / TRADE.filename).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ValueError(f"{raw_dir / TRADE.filename} has no rows to take partners from")
+    last = (rows[-1]["release"], rows[-1]["sheet"])
+    partners: list[Partner] = []
+    seen: set[str] = set()
+    for r in rows:
+        if (r["release"], r["sheet"]) != last:
+            continue
+        s = seed.get(r["name"])
+        if s is None or s["is_aggregate"].strip().lower() == "true" or not s["iso3"]:
+            continue
+        exports = float(r["exports_kusd"] or 0)
+        imports = float(r["imports_kusd"] or 0)
+        if s["iso3"] in seen or exports + imports <= 0:
+            continue
+        seen.add(s["iso3"])
+        partners.append(Partner(r["name"], exports, imports))
+    totals = [r for r in rows if (r["release"], r["sheet"]) == last and r["name"] == "Всего"]
+    if "Всего" not in seed or not totals or not partners:
+        raise ValueError("the real trade file's last sheet has no 'Всего' row or no partner countries")
+    return partners
+
+
+def plan(rows: int, partners_per_sheet: int) -> Layout:
+    """Sheets and releases for ``rows`` rows with at most ``partners_per_sheet`` countries a sheet."""
+    per_sheet = partners_per_sheet + 1  # + the 'Всего' row
+    sheets = math.ceil(rows / per_sheet)
+    releases = max(MIN_RELEASES, math.ceil(sheets / (2 * TABLES_PER_VINTAGE)))
+    max_releases = RELEASE_HI - RELEASE_LO + 1
+    if releases > max_releases:
+        cap = 2 * max_releases * TABLES_PER_VINTAGE * per_sheet
+        raise ValueError(f"at most {cap} rows fit the bureau's format (releases {RELEASE_LO}–{RELEASE_HI})")
+    first = max(RELEASE_LO, min(LAST_REAL_RELEASE - releases + 1, RELEASE_HI - releases + 1))
+    return Layout(rows, sheets, rows // sheets, rows % sheets, releases, first)
+
+
+def _chapter_norm() -> float:
+    return sum(1.0 / r for r in range(1, N_CHAPTERS + 1))
+
+
+def write_trade_csv(path: Path, layout: Layout, partners: list[Partner], *, seed: int = 0) -> int:
+    """Write the synthetic trade CSV (streaming, in DuckDB). Returns the rows written."""
+    wx = [p.exports for p in partners]
+    wi = [p.imports for p in partners]
+    total_x, total_i = sum(wx), sum(wi)
+    tmp = path.with_name(path.name + ".part")
+    chunk = path.with_name(path.name + ".chunk")
+    with duckdb.connect() as con, tmp.open("wb") as out:
+        con.execute("set preserve_insertion_order = true")
+        months = "[" + ", ".join(f"'{m}'" for m in MONTHS_RU) + "]"
+        # h(...) in [0, 1): a deterministic pseudo-random number of its arguments
+        con.execute(
+            f"""
+            create temp table sheets as
+            with enum as (
+                select
+                    e,
+                    e % $vintages as v,
+                    e // $vintages as t,
+                    case when e < $extra then $base + 1 else $base end as n_rows
+                from range($sheets) r(e)
+            ),
+            grid as (
+                select
+                    $first + v // 2 as release,
+                    $first + v // 2 - 1 + v % 2 as year,
+                    12 - t // {N_CHAPTERS + 1} as month,
+                    t % {N_CHAPTERS + 1} as chapter,
+                    n_rows
+                from enum
+            ),
+            scaled as (
+                select
+                    *,
+                    -- a year's level, a cumulative month fraction, a release's small revision
+                    (0.8 + 0.4 * (hash($seed, 'y', year) % 1000003) / 1000003.0)
+                    * month / 12.0 * (0.97 + 0.06 * (hash($seed, 'm', year, month) % 1000003) / 1000003.0)
+                    * (1 + 0.001 * ((hash($seed, 'r', release, year, month, chapter) % 1000003)
+                                    / 1000003.0 - 0.5)) as level,
+                    case when chapter = 0 then 1.0
+                         else 1.0 / ((1 + (chapter * 37) % {N_CHAPTERS}) * $hnorm) end as chapter_x,
+                    case when chapter = 0 then 1.0
+                         else 1.0 / ((1 + (chapter * 53) % {N_CHAPTERS}) * $hnorm) end as chapter_i
+                from grid
+            )
+            select
+                row_number() over (order by release, year, month desc, chapter) as ord,
+                release,
+                printf('25.07.%d', release + 1) as release_published,
+                case when chapter = 0 then printf('%02d_%d', month, year)
+                     else printf('%02d_%d_hs%02d', month, year, chapter) end as sheet,
+                case when month = 1 then printf('за январь %d года', year)
+                     else printf('за январь-%s %d года', {months}[month], year) end as period,
+                year, month, chapter, n_rows,
+                -- sheet totals in units of 0.00001 thousand USD (countries sum to them)
+                cast(round($total_x * level * chapter_x * 100000) as bigint) as xtot,
+                cast(round($total_i * level * chapter_i * 100000) as bigint) as itot
+            from scaled
+            order by release, year, month desc, chapter
+            """,
+            {
+                "vintages": layout.vintages,
+                "extra": layout.extra,
+                "base": layout.rows_per_sheet,
+                "sheets": layout.sheets,
+                "first": layout.first_release,
+                "seed": seed,
+                "hnorm": _chapter_norm(),
+                "total_x": total_x,
+                "total_i": total_i,
+            },
+        )
+        # One COPY per batch of sheets: an order-preserving COPY buffers its output, so batches
+        # keep the memory bounded (a single COPY of 10^7 rows peaks near 4 GB).
+        for lo in range(1, layout.sheets + 1, BATCH_SHEETS):
+            _copy_batch(con, chunk, lo, lo + BATCH_SHEETS - 1, partners, seed, header=lo == 1)
+            with chunk.open("rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 20)
+        chunk.unlink(missing_ok=True)
+    tmp.replace(path)
+    return layout.rows
+
+
+def _copy_batch(
+    con: duckdb.DuckDBPyConnection,
+    chunk: Path,
+    lo: int,
+    hi: int,
+    partners: list[Partner],
+    seed: int,
+    *,
+    header: bool,
+) -> None:
+    wx = [p.exports for p in partners]
+    wi = [p.imports for p in partners]
+    con.execute(
+        f"""
+            copy (
+                with cells as (
+                    select s.*, unnest(range(s.n_rows)) as j from sheets s where ord between $lo and $hi
+                ),
+                ranked as (
+                    select
+                        cells.*,
+                        j - 1 as c,
+                        -- partners of neighbouring turnover ranks (1st/2nd, 3rd/4th …) swap their
+                        -- figures in about half of the sheets (the sheet's totals stay the same)
+                        case when j > 0 and $mate[j] < n_rows - 1
+                                  and hash($seed, 's', release, year, month, chapter, least(j - 1, $mate[j]))
+                                      % 2 = 1
+                             then $mate[j] else j - 1 end as r
+                    from cells
+                ),
+                valued as (
+                    -- lists, not joins: a join would not keep the rows in order
+                    select
+                        *,
+                        case when j = 0 then 'Всего' else $names[c + 1] end as name,
+                        case when j = 0 then xtot
+                             when $wx[r + 1] > 0
+                             then cast(round(xtot * $wx[r + 1] / $sx[n_rows - 1]) as bigint) end as xu,
+                        case when j = 0 then itot
+                             when $wi[r + 1] > 0
+                             then cast(round(itot * $wi[r + 1] / $si[n_rows - 1]) as bigint) end as iu
+                    from ranked
+                )
+                select
+                    release,
+                    release_published,
+                    sheet,
+                    period,
+                    {FIRST_ROW_NO} + j as row_no,
+                    name,
+                    printf('%d.%05d', (coalesce(xu, 0) + coalesce(iu, 0)) // 100000,
+                           (coalesce(xu, 0) + coalesce(iu, 0)) % 100000) as turnover_kusd,
+                    cast(round(100.0 * (coalesce(xu, 0) + coalesce(iu, 0)) / nullif(xtot + itot, 0), 5)
+                         as decimal(20, 5)) as turnover_share_pct,
+                    printf('%d.%05d', xu // 100000, xu % 100000) as exports_kusd,
+                    cast(round(100.0 * xu / nullif(xtot, 0), 5) as decimal(20, 5)) as exports_share_pct,
+                    printf('%d.%05d', iu // 100000, iu % 100000) as imports_kusd,
+                    cast(round(100.0 * iu / nullif(itot, 0), 5) as decimal(20, 5)) as imports_share_pct
+                from valued
+            ) to '{_sql_str(str(chunk))}' (format csv, header {str(header).lower()}, delimiter ',', quote '"')
+            """,
+        {
+            "lo": lo,
+            "hi": hi,
+            "seed": seed,
+            "names": [p.name for p in partners],
+            "mate": _mates(partners),
+            "wx": wx,
+            "wi": wi,
+            "sx": list(itertools.accumulate(wx)),
+            "si": list(itertools.accumulate(wi)),
+        },
+    )
+
+
+def _mates(partners: list[Partner]) -> list[int]:
+    """For each partner (0-based), the partner whose turnover rank pairs with its own (rank xor 1)."""
+    order = sorted(range(len(partners)), key=lambda i: (-(partners[i].exports + partners[i].imports), i))
+    rank = {c: r for r, c in enumerate(order)}
+    return [order[rank[c] ^ 1] if (rank[c] ^ 1) < len(order) else c for c in range(len(partners))]
+
+
+def _sql_str(s: str) -> str:
+    return s.replace("'", "''")
+
+
+def synthesize(out_dir: Path, rows: int, *, raw_dir: Path | None = None, seed: int = 0) -> Layout:
+    """Write a raw directory with ``rows`` synthetic trade rows into ``out_dir``."""
+    raw_dir = (raw_dir or PROJECT_ROOT / "raw").absolute()
+    out_dir = out_dir.absolute()
+    if out_dir == raw_dir:
+        raise ValueError("refusing to overwrite the real raw directory")
+    partners = load_partners(raw_dir)
+    layout = plan(rows, len(partners))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trade_csv = out_dir / TRADE.filename
+    for src in sorted(raw_dir.rglob("*")):
+        if not src.is_file() or src.name == TRADE.filename:
+            continue
+        dst = out_dir / src.relative_to(raw_dir)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)  # includes the trade file's sidecar, unchanged
+    if not sidecar_path(trade_csv).exists():
+        raise FileNotFoundError(f"{sidecar_path(raw_dir / TRADE.filename)} is missing")
+    write_trade_csv(trade_csv, layout, partners, seed=seed)
+    return layout
+
+
+def default_out_dir(rows: int) -> Path:
+    return Settings.from_env().warehouse_dir / "synth" / f"raw-{format_scale(rows)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kzkr synth",
+        description="Write a synthetic raw directory: the paper tables of raw/ and N bureau trade rows.",
+    )
+    parser.add_argument(
+        "--scale",
+        required=True,
+        help="trade rows: 1e6, 250000, or 1000x (times the rows of the real trade file)",
+    )
+    parser.add_argument("--out", type=Path, help="output directory (default: <warehouse>/synth/raw-<scale>)")
+    parser.add_argument("--raw-dir", type=Path, default=PROJECT_ROOT / "raw", help="the real raw directory")
+    parser.add_argument("--seed", type=int, default=0, help="varies the pseudo-random values")
+    args = parser.parse_args(argv)
+    try:
+        rows = parse_scale(args.scale, count_rows(args.raw_dir / TRADE.filename))
+        out = args.out or default_out_dir(rows)
+        t0 = time.monotonic()
+        layout = synthesize(out, rows, raw_dir=args.raw_dir, seed=args.seed)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    size = (out / TRADE.filename).stat().st_size
+    print(
+        f"wrote {out}/{TRADE.filename}: {layout.rows} rows, {layout.sheets} sheets, releases "
+        f"{layout.first_release}–{layout.last_release}, {size / 1e6:.1f} MB in {time.monotonic() - t0:.1f} s"
+    )
+    print(f"build it: KZKR_RAW_DIR={out} KZKR_WAREHOUSE_DIR=<dir> kzkr build")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,306 @@
+"""End to end: `kzkr build` into a temporary warehouse, then the printed values in the right cells.
+
+Expected values are the paper's printed numbers (read off the paper, not off our code) and, for
+trade, values recomputed here from the bureau's CSV with the csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KZKR = str(Path(sys.executable).with_name("kzkr"))
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    wh = tmp_path_factory.mktemp("warehouse")
+    env = {**os.environ, "KZKR_WAREHOUSE_DIR": str(wh), "KZKR_RAW_DIR": str(ROOT / "raw")}
+    env.pop("DAGSTER_HOME", None)
+    proc = subprocess.run([KZKR, "build"], env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return wh, proc
+
+
+@pytest.fixture(scope="module")
+def con(build: tuple[Path, subprocess.CompletedProcess[str]]) -> Iterator[duckdb.DuckDBPyConnection]:
+    with duckdb.connect(str(build[0] / "kzkr.duckdb"), read_only=True) as c:
+        yield c
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> tuple[object, ...]:
+    rows = con.execute(sql, list(params)).fetchall()
+    assert len(rows) == 1, f"expected one row, got {len(rows)}: {sql} {params}"
+    return rows[0]
+
+
+def test_build_prints_progress_and_summary(build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out = build[1].stdout
+    assert "  ingest   raw/paper_table3_kazakhstani_citizens_in_korea.csv" in out
+    assert "  dbt      " in out and "  publish  " in out
+    assert re.search(r"checks: \d+ passed, \d+ warned, 0 failed", out)
+    assert f"warehouse: {build[0] / 'kzkr.duckdb'}" in out
+    assert not (build[0] / ".builds").exists() or not any((build[0] / ".builds").iterdir())
+
+
+def test_contract_tables_exist(con: duckdb.DuckDBPyConnection) -> None:
+    contract = {
+        "demography.population_by_ethnicity": "year, ethnic_group, population, share_of_total_pct, rank_in_year",
+        "demography.korean_diaspora": "year, total_population, korean_population, korean_pct_stated, "
+        "korean_pct_computed",
+        "migration.kazakhstani_citizens_in_korea": "year, category, sex, count",
+        "migration.ethnic_korean_arrivals_f4": "year, sex, count",
+        "education.h_university_exchange": "direction, university, year, students",
+        "education.h_university_exchange_totals": "direction, year, students_stated, students_summed",
+        "education.k_university_exchange": "university, period, students",
+        "education.k_university_exchange_totals": "period, students_stated, students_summed",
+        "trade.kazakhstan_trade_by_partner": "year, partner_name_ru, partner_name_en, partner_iso3, "
+        "is_aggregate, turnover_kusd, exports_kusd, imports_kusd, turnover_share_pct, exports_share_pct, "
+        "imports_share_pct, release",
+        "trade.kazakhstan_korea_trade": "year, exports_to_korea_kusd, imports_from_korea_kusd, turnover_kusd, "
+        "balance_kusd, korea_rank_by_turnover",
+        "trade.economic_events": "event_date, event, amount_usd",
+    }
+    for table, cols in contract.items():
+        schema, name = table.split(".")
+        have = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchall()
+        }
+        assert have, f"{table} is missing"
+        needed = {c.strip() for c in cols.split(",")}
+        if table.split(".")[1] not in ("h_university_exchange_totals", "k_university_exchange_totals"):
+            needed.add("source_ref")
+        assert needed <= have, f"{table} lacks {needed - have}"
+        nulls = (
+            con.execute(f"select count(*) from {table} where source_ref is null").fetchone()
+            if ("source_ref" in have)
+            else (0,)
+        )
+        assert nulls == (0,), f"{table} has rows without source_ref"
+
+
+def test_table1_population(con: duckdb.DuckDBPyConnection) -> None:
+    assert one(con, "select count(*) from demography.population_by_ethnicity") == (110,)  # 11 years x 10
+    assert one(
+        con,
+        "select population from demography.population_by_ethnicity where year = 2010 and ethnic_group = 'Kazakhs'",
+    ) == (10292242,)
+    assert one(
+        con,
+        "select population, rank_in_year from demography.population_by_ethnicity "
+        "where year = 2020 and ethnic_group = 'Azerbaijanis'",
+    ) == (112547, 9)  # behind Turks (113,421), ahead of Koreans (108,551)
+    # Koreans: 8th in 2010 (101,151 > Turks 98,162), 10th in 2019 (behind Turks and Azerbaijanis).
+    assert one(
+        con,
+        "select rank_in_year from demography.population_by_ethnicity where year = 2010 and ethnic_group = 'Koreans'",
+    ) == (8,)
+    assert one(
+        con,
+        "select rank_in_year from demography.population_by_ethnicity where year = 2019 and ethnic_group = 'Koreans'",
+    ) == (10,)
+    ref = one(
+        con,
+        "select source_ref from demography.population_by_ethnicity where year = 2016 and ethnic_group = 'Koreans'",
+    )[0]
+    assert "Table 1" in str(ref) and "2016" in str(ref) and "Koreans" in str(ref)
+
+
+def test_table2_diaspora(con: duckdb.DuckDBPyConnection) -> None:
+    assert one(con, "select count(*) from demography.korean_diaspora") == (11,)
+    total, korean, stated = one(
+        con,
+        "select total_population, korean_population, korean_pct_stated from demography.korean_diaspora "
+        "where year = 2014",
+    )
+    assert (total, korean, Decimal(str(stated))) == (17160855, 105414, Decimal("0.61"))
+    computed = one(con, "select korean_pct_computed from demography.korean_diaspora where year = 2014")[0]
+    assert abs(float(computed) - 105414 / 17160855 * 100) < 1e-3  # type: ignore[arg-type]
+
+
+def test_table3_long_form_with_dashes(con: duckdb.DuckDBPyConnection) -> None:
+    t = "migration.kazakhstani_citizens_in_korea"
+    # Every printed cell of Table 3 is a row: 10 years x 4 categories x (total, male, female).
+    assert one(con, f"select count(*) from {t}") == (120,)
+    count, ref = one(
+        con,
+        f"select count, source_ref from {t} where year = 2016 and category = 'workers_h2' and sex = 'female'",
+    )
+    assert count == 1231
+    assert "Table 3" in str(ref) and "2016" in str(ref) and "Workers (H-2 visa holders)" in str(ref)
+    # A printed "-" is NULL, not 0.
+    assert one(
+        con, f"select count from {t} where year = 2015 and category = 'arriving_citizens' and sex = 'male'"
+    ) == (None,)
+    assert one(
+        con, f"select count from {t} where year = 2019 and category = 'married_immigrants' and sex = 'total'"
+    ) == (None,)
+    assert one(con, f"select count(*) from {t} where count = 0") == (0,)
+    # The paper's own inconsistency is kept as printed: 2016 M + F = 33,086, total 35,080.
+    assert one(
+        con, f"select count from {t} where year = 2016 and category = 'arriving_citizens' and sex = 'total'"
+    ) == (35080,)
+    assert one(
+        con,
+        f"select count from {t} where year = 2012 and category = 'international_students' and sex = 'total'",
+    ) == (360,)
+    cats = {r[0] for r in con.execute(f"select distinct category from {t}").fetchall()}
+    assert cats == {"arriving_citizens", "international_students", "workers_h2", "married_immigrants"}
+
+
+def test_table4_f4(con: duckdb.DuckDBPyConnection) -> None:
+    t = "migration.ethnic_korean_arrivals_f4"
+    assert one(con, f"select count(*) from {t}") == (30,)
+    assert one(con, f"select count from {t} where year = 2010 and sex = 'male'") == (191,)
+    assert one(con, f"select count from {t} where year = 2019 and sex = 'total'") == (5215,)
+    assert one(con, f"select count from {t} where year = 2019 and sex = 'female'") == (None,)
+
+
+def test_table5_departments(con: duckdb.DuckDBPyConnection) -> None:
+    t = "education.turkic_studies_departments"
+    assert one(con, f"select count(*) from {t}") == (4,)
+    assert one(con, f"select student_number, graduate_number from {t} where row_no = 2") == (160, 291)
+    assert one(con, f"select student_number from {t} where row_no = 4") == (None,)
+
+
+def test_table6_exchange(con: duckdb.DuckDBPyConnection) -> None:
+    t = "education.h_university_exchange"
+    # 17 inbound + 8 outbound printed cells outside the Total rows.
+    assert one(con, f"select count(*) from {t}") == (25,)
+    assert one(con, f"select count(*) from {t} where university ilike '%total%'") == (0,)
+    # One canonical spelling for Ablai Khan University in both blocks (printed "khan" outbound).
+    names = {
+        r[0]
+        for r in con.execute(
+            f"select distinct university from {t} where university ilike '%ablai%'"
+        ).fetchall()
+    }
+    assert len(names) == 1
+    assert one(
+        con,
+        f"select students from {t} where direction = 'outbound' and university ilike '%ablai%' "
+        "and year = 2019",
+    ) == (8,)
+    totals = "education.h_university_exchange_totals"
+    assert one(con, f"select count(*) from {totals}") == (10,)
+    assert one(
+        con,
+        f"select students_stated, students_summed from {totals} where direction = 'inbound' and year = 2020",
+    ) == (2, 7)
+
+
+def test_table7_exchange(con: duckdb.DuckDBPyConnection) -> None:
+    t = "education.k_university_exchange"
+    assert one(con, f"select count(*) from {t}") == (42,)
+    assert one(
+        con,
+        f"select students from {t} where university ilike 'Busan%' and period = '2014-2015 academic year'",
+    ) == (None,)
+    assert one(
+        con, f"select students from {t} where university ilike 'Hankuk%' and period = '2019 fall semester'"
+    ) == (7,)
+    totals = dict(
+        con.execute("select period, students_stated from education.k_university_exchange_totals").fetchall()
+    )
+    assert totals == {
+        "2014-2015 academic year": 29,
+        "2017 spring semester": 25,
+        "2018 fall semester": 28,
+        "2019 fall semester": 32,
+    }
+
+
+def _bureau_korea() -> dict[int, tuple[int, Decimal, Decimal]]:
+    """Per year: (release, exports, imports) of the Republic of Korea from the latest release."""
+    out: dict[int, tuple[int, Decimal, Decimal]] = {}
+    with (ROOT / "raw" / "bureau_foreign_trade_by_partner.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["name"] != "Республика Корея":
+                continue
+            year = int(re.search(r"\d{4}", row["period"]).group())  # type: ignore[union-attr]
+            release = int(row["release"])
+            if year not in out or release > out[year][0]:
+                out[year] = (release, Decimal(row["exports_kusd"]), Decimal(row["imports_kusd"]))
+    return out
+
+
+def test_korea_trade_latest_release(con: duckdb.DuckDBPyConnection) -> None:
+    expected = _bureau_korea()
+    rows = con.execute(
+        "select year, release, exports_to_korea_kusd, imports_from_korea_kusd, balance_kusd, "
+        "korea_rank_by_turnover, source_ref from trade.kazakhstan_korea_trade order by year"
+    ).fetchall()
+    assert [r[0] for r in rows] == sorted(expected) == list(range(2018, 2024))
+    for year, release, exp, imp, bal, rank, ref in rows:
+        assert (release, exp, imp) == expected[year]
+        assert bal == exp - imp
+        assert 1 <= rank <= 30
+        assert f"release {release}" in ref
+
+
+def test_trade_partners_mapped(con: duckdb.DuckDBPyConnection) -> None:
+    t = "trade.kazakhstan_trade_by_partner"
+    assert one(con, f"select count(*) from {t} where not is_aggregate and partner_iso3 is null") == (0,)
+    assert one(con, f"select count(*) from {t} where is_aggregate and partner_iso3 is not null") == (0,)
+    assert one(con, f"select distinct partner_iso3 from {t} where partner_name_ru = 'Республика Корея'") == (
+        "KOR",
+    )
+    # One release per year: no (year, partner) twice.
+    assert one(
+        con, f"select count(*) from (select year, partner_name_ru from {t} group by all having count(*) > 1)"
+    ) == (0,)
+
+
+def test_economic_events(con: duckdb.DuckDBPyConnection) -> None:
+    amount = one(con, "select amount_usd from trade.economic_events where event ilike '%Kookmin%'")[0]
+    assert amount == 634_000_000
+
+
+def test_published_file_is_stamped(build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    with duckdb.connect(str(build[0] / "kzkr.duckdb"), read_only=True) as c:
+        build_id, fp = one(c, "select build_id, fingerprint from meta.build_info")
+    assert build_id and len(str(fp)) == 64
+
+
+def build_id_of(path: Path) -> str:
+    """Read in a fresh process: DuckDB caches an open database per path within a process, so a
+    connection opened here while the module's `con` is open would still see the old file."""
+    code = "import duckdb,sys; print(duckdb.connect(sys.argv[1], read_only=True).sql('select build_id from meta.build_info').fetchone()[0])"
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_unchanged_rebuild_is_skipped_and_force_rebuilds(
+    build: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    wh = build[0]
+    env = {**os.environ, "KZKR_WAREHOUSE_DIR": str(wh), "KZKR_RAW_DIR": str(ROOT / "raw")}
+    env.pop("DAGSTER_HOME", None)
+    before = (wh / "kzkr.duckdb").stat().st_ino
+    proc = subprocess.run([KZKR, "build"], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "nothing changed" in proc.stdout
+    assert (wh / "kzkr.duckdb").stat().st_ino == before
+    old_id = build_id_of(wh / "kzkr.duckdb")
+    proc = subprocess.run([KZKR, "build", "--force"], env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    new_id = build_id_of(wh / "kzkr.duckdb")
+    assert new_id != old_id and new_id in proc.stdout
+    archived = list((wh / "history").glob("kzkr-*.duckdb"))
+    assert any(str(old_id) in p.name for p in archived)
