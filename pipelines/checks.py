@@ -1,10 +1,158 @@
-"""Quality checks on the marts (Great Expectations suites run as Dagster asset checks).
+"""Quality checks on the marts: the Great Expectations suites of ``expectations/`` as Dagster asset checks.
 
-Filled in by the quality-gate work; until then the only checks are dbt's tests.
+One ``@multi_asset_check`` (``quality_gate``) runs every suite once per run, so Great Expectations is
+imported once, inside the check and never when the definitions load. It has one blocking
+``AssetCheckSpec`` per rule, on the mart asset the rule checks (asset keys ``[schema, model]``):
+
+- passed: every expectation of the rule held;
+- WARN: the only failures are paper discrepancies registered in ``expectations/known_discrepancies.yml``
+  with the same stated and computed values (or a register entry of the rule no longer occurs);
+- ERROR: anything else. A blocking check that fails with ERROR stops the run before
+  ``warehouse/published``: nothing is published.
+
+Before publishing, the check writes ``quality.check_results`` and ``quality.paper_discrepancies`` into
+the run's build file and the report ``<warehouse>/reports/quality-<run_id>.md|.html`` (+ ``latest.*``).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
+
+import sys
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
+from dagster import AssetCheckExecutionContext
 
-QUALITY_CHECKS: list[dg.AssetChecksDefinition] = []
+from pipelines.quality.gate import FAILED, PASSED, WARNED, RuleOutcome, run_gate, write_results
+from pipelines.quality.report import ReportPaths, write_reports
+from pipelines.quality.spec import Catalog, load_catalog
+
+CHECK_NAME = "quality_gate"
+MAX_METADATA_ROWS = 30
+
+
+def _spec(rule_id: str, catalog: Catalog) -> dg.AssetCheckSpec:
+    rule = catalog.rules[rule_id]
+    return dg.AssetCheckSpec(
+        name=rule.id,
+        asset=dg.AssetKey(list(rule.asset)),
+        description=f"{rule.paper_table}: {rule.description}",
+        blocking=True,
+        metadata={
+            "suite": rule.suite,
+            "batch": rule.batch,
+            "paper_table": rule.paper_table,
+            "expectations": dg.MetadataValue.json(
+                [
+                    {"type": e.type, "kwargs": e.kwargs, "description": e.description}
+                    for e in rule.expectations
+                ]
+            ),
+        },
+    )
+
+
+def _md(text: object) -> str:
+    return " ".join(str(text if text is not None else "").split()).replace("|", "\\|")
+
+
+def failing_rows_markdown(result: RuleOutcome, limit: int = MAX_METADATA_ROWS) -> str:
+    rows = result.failing_rows
+    if not rows:
+        return "No failing rows." if result.passed else "No row-level detail (see observed)."
+    lines = [
+        "| row | column / values | stated | computed | register | source_ref |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows[:limit]:
+        values = ", ".join(f"{k}={v}" for k, v in row.values.items())
+        register = row.register_status or ""
+        if row.note:
+            register = f"{register} ({row.note})" if register else row.note
+        lines.append(
+            "| "
+            + " | ".join(
+                _md(c)
+                for c in (
+                    row.row_label,
+                    row.column_label or values,
+                    "" if row.stated is None else f"{row.stated:g}",
+                    "" if row.computed is None else f"{row.computed:g}",
+                    register,
+                    row.source_ref or "",
+                )
+            )
+            + " |"
+        )
+    if len(rows) > limit:
+        lines.append(f"\n… and {len(rows) - limit} more (see the report file).")
+    return "\n".join(lines)
+
+
+def check_result(result: RuleOutcome, paths: ReportPaths | None) -> dg.AssetCheckResult:
+    metadata: dict[str, Any] = {
+        "observed": result.observed,
+        "expected": result.expected,
+        "rows_checked": dg.MetadataValue.int(result.rows_checked),
+        "failing_rows": dg.MetadataValue.md(failing_rows_markdown(result)),
+        "n_failing_rows": dg.MetadataValue.int(len(result.failing_rows)),
+        "known_discrepancies": dg.MetadataValue.int(result.n_known),
+        "unregistered_discrepancies": dg.MetadataValue.int(result.n_unregistered),
+        "status": result.status,
+        "paper_table": result.rule.paper_table,
+    }
+    if result.stale_entries:
+        metadata["register_entries_not_found"] = dg.MetadataValue.json(
+            [
+                {"row": e.row, "column": e.column, "stated": e.stated, "computed": e.computed}
+                for e in result.stale_entries
+            ]
+        )
+    if paths is not None:
+        metadata["report"] = dg.MetadataValue.path(str(paths.markdown))
+        metadata["report_html"] = dg.MetadataValue.path(str(paths.html))
+    return dg.AssetCheckResult(
+        asset_key=dg.AssetKey(list(result.rule.asset)),
+        check_name=result.rule.id,
+        passed=result.passed,
+        severity=dg.AssetCheckSeverity.WARN if result.status == WARNED else dg.AssetCheckSeverity.ERROR,
+        description=result.summary,
+        metadata=metadata,
+    )
+
+
+def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksDefinition]:
+    catalog = catalog or load_catalog()
+    specs = [_spec(rule_id, catalog) for rule_id in sorted(catalog.rules)]
+
+    @dg.multi_asset_check(
+        specs=specs,
+        name=CHECK_NAME,
+        description="Great Expectations suites of expectations/ on the marts of this run's build file: sums "
+        "and percentages against the paper, the bureau's identities, ranges, types, grain and completeness. "
+        "Writes quality.check_results, quality.paper_discrepancies and the report before publishing.",
+        required_resource_keys={"warehouse"},
+    )
+    def quality_gate(context: AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        settings = context.resources.warehouse.settings()
+        run_id = context.run.run_id
+        build_db = settings.build_db(run_id)
+        outcome = run_gate(build_db, run_id=run_id, catalog=catalog)
+        write_results(build_db, outcome)
+        paths = write_reports(settings.reports_dir, outcome)
+        c = outcome.counts
+        print(
+            f"  checks   {len(outcome.results)} Great Expectations checks: {c[PASSED]} passed, "
+            f"{c[WARNED]} warned, {c[FAILED]} failed; report {paths.markdown}",
+            file=sys.stdout,
+            flush=True,
+        )
+        for result in outcome.results:
+            if result.status == FAILED:
+                context.log.error(f"quality check {result.rule.id} failed: {result.summary}")
+            yield check_result(result, paths)
+
+    return [quality_gate]
+
+
+QUALITY_CHECKS: list[dg.AssetChecksDefinition] = build_quality_checks()

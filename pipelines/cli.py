@@ -141,6 +141,9 @@ def _run_job(settings: Settings, t0: float) -> int:
             + (f" — {ev.description}" if ev.description else ""),
             file=sys.stderr,
         )
+    report = settings.reports_dir / "latest.md"
+    if failed_checks and report.exists():
+        print(f"  failing rows and details: {report}", file=sys.stderr)
     for e in failures:
         err = e.step_failure_data.error if e.step_failure_data else None
         while err is not None and err.cause is not None and "StepExecutionError" in err.cls_name:

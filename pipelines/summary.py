@@ -27,20 +27,37 @@ def print_summary(settings: Settings, *, run_id: str, checks: dict[str, int], se
     with duckdb.connect(str(settings.published), read_only=True) as con:
         build_id = con.execute("select build_id from meta.build_info").fetchone()
         counts = mart_row_counts(con)
+        known = _known_discrepancies(con)
     print()
     print(f"published build {build_id[0] if build_id else '?'} (run {run_id[:8]}) in {seconds:.1f} s")
     width = max(len(n) for n, _ in counts) if counts else 10
     for name, n in counts:
         print(f"  {name:<{width}}  {n:>7} rows")
     print(f"checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed")
+    if known:
+        print(f"warnings are the paper's own registered discrepancies ({len(known)}):")
+        for line in known:
+            print(f"  {line}")
+        print("  (details: kzkr report, or the table quality.paper_discrepancies)")
     print(f"warehouse: {settings.published}")
 
 
+def _known_discrepancies(con: duckdb.DuckDBPyConnection) -> list[str]:
+    try:
+        rows = con.execute(
+            "select source_table, row_label, column_label, stated_value, computed_value "
+            "from quality.paper_discrepancies where status = 'known' order by all"
+        ).fetchall()
+    except duckdb.Error:
+        return []
+    return [f"{t}, {r}, {c}: printed {s:g}, computed {v:g}" for t, r, c, s, v in rows]
+
+
 def print_report(settings: Settings) -> int:
+    """`kzkr report`: checks, the paper's discrepancies and claim verdicts of the published build."""
+    from pipelines.quality.report import print_quality_report
+
     if not settings.published.exists():
         print(f"error: {settings.published} does not exist yet; run `make run` first")
         return 1
-    with duckdb.connect(str(settings.published), read_only=True) as con:
-        for name, n in mart_row_counts(con):
-            print(f"{name:<50} {n:>7} rows")
-    return 0
+    return print_quality_report(settings)

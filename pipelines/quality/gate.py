@@ -1,0 +1,567 @@
+"""The verdicts: one per rule (passed / warned / failed), and the paper's discrepancies.
+
+A rule fails (severity ERROR, blocks publishing) when any of its expectations fails, unless every
+failing row is a stated-vs-computed comparison registered in ``expectations/known_discrepancies.yml``
+with the same rule, row, column, stated and computed values: then it warns (severity WARN). A
+changed number is therefore never silently covered. A register entry that no longer occurs makes its
+rule warn too, so that the register is kept current.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.quality.engine import BatchData, ValidationResult, fetch_batches, jsonable, validate_frames
+from pipelines.quality.spec import Catalog, ExpectationSpec, RegisterEntry, Rule, load_catalog
+
+PASSED, WARNED, FAILED = "passed", "warned", "failed"
+KNOWN, UNREGISTERED, NOT_FOUND = "known", "unregistered", "not_found"
+MAX_ROWS_KEPT = 50
+
+
+@dataclass
+class FailingRow:
+    """A row (or a missing/unexpected value) an expectation did not accept."""
+
+    row_label: str
+    source_ref: str | None
+    values: dict[str, Any]
+    column_label: str | None = None
+    stated: float | None = None
+    computed: float | None = None
+    source_table: str | None = None
+    register_status: str | None = None  # known / unregistered, for stated-vs-computed rows
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"row_label": self.row_label, "source_ref": self.source_ref}
+        if self.column_label is not None:
+            d["column_label"] = self.column_label
+        if self.source_table is not None:
+            d.update(stated=self.stated, computed=self.computed, register=self.register_status)
+        d.update(self.values)
+        if self.note:
+            d["note"] = self.note
+        return jsonable(d)
+
+
+@dataclass
+class ExpectationOutcome:
+    spec: ExpectationSpec
+    success: bool
+    observed: str
+    expected: str
+    failing_rows: list[FailingRow] = field(default_factory=list)
+    n_failing: int = 0
+    exception: str | None = None
+    observed_value: Any = None
+
+
+@dataclass
+class RuleOutcome:
+    rule: Rule
+    status: str
+    expectations: list[ExpectationOutcome]
+    rows_checked: int
+    summary: str
+    stale_entries: list[RegisterEntry] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    @property
+    def severity(self) -> str | None:
+        return {PASSED: None, WARNED: "WARN", FAILED: "ERROR"}[self.status]
+
+    @property
+    def expected(self) -> str:
+        return "; ".join(e.expected for e in self.expectations)
+
+    @property
+    def observed(self) -> str:
+        failing = [e for e in self.expectations if not e.success]
+        shown = failing or self.expectations
+        return "; ".join(dict.fromkeys(e.observed for e in shown))
+
+    @property
+    def failing_rows(self) -> list[FailingRow]:
+        return [row for e in self.expectations for row in e.failing_rows]
+
+    @property
+    def n_known(self) -> int:
+        return sum(r.register_status == KNOWN for r in self.failing_rows)
+
+    @property
+    def n_unregistered(self) -> int:
+        return sum(r.register_status == UNREGISTERED for r in self.failing_rows)
+
+
+@dataclass
+class Discrepancy:
+    source_table: str
+    row_label: str
+    column_label: str
+    stated_value: float | None
+    computed_value: float | None
+    rule: str
+    status: str
+    note: str = ""
+    source_ref: str | None = None
+
+    @property
+    def difference(self) -> float | None:
+        if self.stated_value is None or self.computed_value is None:
+            return None
+        return self.stated_value - self.computed_value
+
+
+@dataclass
+class GateOutcome:
+    run_id: str
+    checked_at: datetime
+    db_path: Path
+    results: list[RuleOutcome]
+    discrepancies: list[Discrepancy]
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def blocked(self) -> bool:
+        return self.count(FAILED) > 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"passed": self.count(PASSED), "warned": self.count(WARNED), "failed": self.count(FAILED)}
+
+
+# --------------------------------------------------------------------------------------------- evaluate
+
+
+def _num(value: Any) -> float | None:
+    v = jsonable(value)
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fmt(value: Any, *, sep: bool = True) -> str:
+    """A short human rendering of a value (thousands separators only outside lists)."""
+    v = jsonable(value)
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{v:,.0f}" if sep else f"{v:.0f}"
+        return f"{v:.6g}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}" if sep else str(v)
+    if isinstance(v, list):
+        shown = ", ".join(_fmt(x, sep=False) for x in v[:12])
+        return f"[{shown}{', …' if len(v) > 12 else ''}]"
+    return "NULL" if v is None else str(v)
+
+
+def _rows_from_indices(spec: ExpectationSpec, data: BatchData, indices: list[Any]) -> list[FailingRow]:
+    frame = data.frame
+    assert frame is not None
+    rows: list[FailingRow] = []
+    cols = [c for c in spec.columns if c in frame.columns]
+    for idx in indices:
+        try:
+            rec = frame.loc[idx]
+        except (KeyError, TypeError):
+            continue
+        values = {c: jsonable(rec[c]) for c in cols}
+        row = FailingRow(
+            row_label=str(rec.get("row_label")),
+            source_ref=jsonable(rec.get("source_ref")),
+            values=values,
+        )
+        d = spec.discrepancy
+        if d is not None:
+            row.row_label = str(jsonable(rec.get(d.row_label_column)))
+            row.source_ref = jsonable(rec.get(d.source_ref_column))
+            row.column_label = (
+                str(jsonable(rec.get(d.column_label_column))) if d.column_label_column else d.column_label
+            )
+            row.stated = _num(rec.get(d.stated_column))
+            row.computed = _num(rec.get(d.computed_column))
+            row.source_table = d.source_table
+        rows.append(row)
+    return rows
+
+
+def _set_rows(spec: ExpectationSpec, result: dict[str, Any], data: BatchData) -> list[FailingRow]:
+    """Missing / unexpected values of a distinct-values expectation as rows."""
+    rows = []
+    column = str(spec.kwargs.get("column", ""))
+    refs: dict[str, Any] = {}
+    if data.frame is not None and column in data.frame.columns:
+        for _, rec in data.frame.iterrows():
+            refs.setdefault(str(jsonable(rec[column])), jsonable(rec.get("source_ref")))
+    for key, what in (("partial_missing_list", "missing"), ("partial_unexpected_list", "unexpected")):
+        for value in result.get(key) or []:
+            rows.append(
+                FailingRow(
+                    row_label=str(value),
+                    source_ref=refs.get(str(value)),
+                    values={column: value, "problem": what},
+                )
+            )
+    return rows
+
+
+def _column_range(spec: ExpectationSpec, data: BatchData) -> str:
+    column = str(spec.kwargs.get("column", ""))
+    if data.frame is None or column not in data.frame.columns:
+        return ""
+    values = [v for v in (jsonable(x) for x in data.frame[column].tolist()) if isinstance(v, int | float)]
+    if not values:
+        return "no values"
+    lo, hi = min(values), max(values)
+    return f"{column} = {_fmt(lo)}" if lo == hi else f"{column} from {_fmt(lo)} to {_fmt(hi)}"
+
+
+def _distinct(spec: ExpectationSpec, data: BatchData) -> str:
+    column = str(spec.kwargs.get("column", ""))
+    if data.frame is None or column not in data.frame.columns:
+        return ""
+    return f"{data.frame[column].nunique(dropna=True):,} distinct {column} values"
+
+
+def _describe_observed(spec: ExpectationSpec, vr: ValidationResult, data: BatchData) -> tuple[str, Any]:
+    """What was observed, in words, and the observed number/value where there is one."""
+    res = vr.result
+    if vr.exception:
+        return f"error: {vr.exception}", None
+    if "unexpected_count" in res and "element_count" in res:
+        n, total = int(res.get("unexpected_count") or 0), int(res.get("element_count") or 0)
+        missing = int(res.get("missing_count") or 0)
+        considered = total if spec.type == "expect_column_values_to_not_be_null" else total - missing
+        if n == 0:
+            text = f"all {considered:,} rows as expected"
+            if spec.type == "expect_column_values_to_be_between":
+                text += f" ({_column_range(spec, data)})"
+            return text, 0
+        shown = res.get("unexpected_list") or res.get("partial_unexpected_list") or []
+        if shown and all(isinstance(x, list) and len(x) == 2 for x in shown):
+            text = ", ".join(f"{_fmt(a, sep=False)} vs {_fmt(b, sep=False)}" for a, b in shown[:12])
+            text += ", …" if len(shown) > 12 else ""
+        else:
+            text = _fmt(shown)
+        return f"{n:,} of {considered:,} rows unexpected: {text}", n
+    if res.get("observed_value") is not None:
+        value = res["observed_value"]
+        if "type" in spec.type:
+            return f"{spec.kwargs.get('column')}: {_fmt(value)}", value
+        if spec.type.startswith("expect_table_row_count"):
+            return f"{_fmt(value)} rows", value
+        return _fmt(value), value
+    parts = []
+    if "distinct_values" in spec.type:
+        parts.append(_distinct(spec, data))
+    if res.get("partial_missing_list"):
+        parts.append(f"missing {_fmt(res['partial_missing_list'])}")
+    if res.get("partial_unexpected_list"):
+        parts.append(f"unexpected {_fmt(res['partial_unexpected_list'])}")
+    text = "; ".join(p for p in parts if p)
+    return (text or ("as expected" if vr.success else "not as expected")), None
+
+
+def evaluate_expectation(spec: ExpectationSpec, vr: ValidationResult, data: BatchData) -> ExpectationOutcome:
+    observed, observed_value = _describe_observed(spec, vr, data)
+    outcome = ExpectationOutcome(
+        spec=spec,
+        success=vr.success,
+        observed=observed,
+        expected=spec.description,
+        exception=vr.exception,
+        observed_value=observed_value,
+    )
+    if vr.success or vr.exception or data.frame is None:
+        return outcome
+    indices = vr.result.get("unexpected_index_list")
+    if isinstance(indices, list) and indices and not isinstance(indices[0], dict):
+        outcome.failing_rows = _rows_from_indices(spec, data, indices)
+    elif "partial_missing_list" in vr.result or "partial_unexpected_list" in vr.result:
+        outcome.failing_rows = _set_rows(spec, vr.result, data)
+    outcome.n_failing = int(vr.result.get("unexpected_count") or len(outcome.failing_rows))
+    return outcome
+
+
+def _match_register(
+    rule: Rule, outcomes: list[ExpectationOutcome], register: tuple[RegisterEntry, ...]
+) -> None:
+    for eo in outcomes:
+        if eo.spec.discrepancy is None:
+            continue
+        for row in eo.failing_rows:
+            entry = next(
+                (
+                    e
+                    for e in register
+                    if e.matches(rule.id, row.row_label, row.column_label or "", row.stated, row.computed)
+                ),
+                None,
+            )
+            if entry is not None:
+                row.register_status, row.note = KNOWN, entry.note
+            else:
+                row.register_status = UNREGISTERED
+                near = next(
+                    (
+                        e
+                        for e in register
+                        if e.rule == rule.id
+                        and e.row == row.row_label
+                        and e.column == (row.column_label or "")
+                    ),
+                    None,
+                )
+                if near is not None:
+                    row.note = (
+                        f"the register has stated {_fmt(near.stated)}, computed {_fmt(near.computed)} "
+                        f"for this cell: the numbers changed, so the entry does not cover it"
+                    )
+
+
+def evaluate_rule(
+    rule: Rule, data: BatchData, validation: dict[str, ValidationResult], register: tuple[RegisterEntry, ...]
+) -> RuleOutcome:
+    outcomes = []
+    for spec in rule.expectations:
+        vr = validation.get(spec.key) or ValidationResult(
+            spec, False, exception=data.error or "not validated"
+        )
+        outcomes.append(evaluate_expectation(spec, vr, data))
+    _match_register(rule, outcomes, register)
+    failing = [o for o in outcomes if not o.success]
+    found = {
+        (rule.id, r.row_label, r.column_label or "")
+        for o in outcomes
+        for r in o.failing_rows
+        if r.register_status == KNOWN
+    }
+    stale = [e for e in register if e.rule == rule.id and (e.rule, e.row, e.column) not in found]
+    if not failing:
+        status = WARNED if stale else PASSED
+    else:
+        covered = all(
+            o.spec.discrepancy is not None
+            and o.exception is None
+            and o.failing_rows
+            and o.n_failing == len(o.failing_rows)
+            and all(r.register_status == KNOWN for r in o.failing_rows)
+            for o in failing
+        )
+        status = WARNED if covered else FAILED
+    return RuleOutcome(
+        rule=rule,
+        status=status,
+        expectations=outcomes,
+        rows_checked=data.rows,
+        summary=_summary(rule, status, outcomes, stale, data),
+        stale_entries=stale,
+    )
+
+
+def _summary(
+    rule: Rule, status: str, outcomes: list[ExpectationOutcome], stale: list[RegisterEntry], data: BatchData
+) -> str:
+    """One line: what passed, or what failed and how much of it the register covers."""
+    failing = [o for o in outcomes if not o.success]
+    if data.error:
+        return data.error
+    if not failing:
+        n = len(outcomes)
+        text = f"{n} expectation{'s' if n > 1 else ''} met on {data.rows:,} rows"
+    else:
+        observed = "; ".join(dict.fromkeys(o.observed for o in failing))
+        rows = [r for o in failing for r in o.failing_rows]
+        known = sum(r.register_status == KNOWN for r in rows)
+        if status == WARNED:
+            text = f"{known} registered paper discrepanc{'y' if known == 1 else 'ies'}: {observed}"
+        else:
+            text = observed
+            if len(outcomes) > 1:
+                text = f"{len(failing)} of {len(outcomes)} expectations not met: {text}"
+            if rows and rule.is_discrepancy_rule:
+                text += f" ({known} of {len(rows)} failing rows registered as known paper discrepancies)"
+    if stale:
+        entries = ", ".join(f"{e.row} / {e.column}" for e in stale)
+        text += f"; register entries no longer found: {entries}"
+    return text
+
+
+def evaluate(
+    catalog: Catalog,
+    data: dict[str, BatchData],
+    validation: dict[str, ValidationResult],
+    *,
+    run_id: str,
+    db_path: Path,
+) -> GateOutcome:
+    results = []
+    for rule in sorted(catalog.rules.values(), key=lambda r: (r.suite, r.asset_path, r.id)):
+        bd = data.get(rule.batch) or BatchData(catalog.batches[rule.batch], None, "batch not run")
+        results.append(evaluate_rule(rule, bd, validation, catalog.register))
+    discrepancies: list[Discrepancy] = []
+    for ro in results:
+        for eo in ro.expectations:
+            if eo.spec.discrepancy is None:
+                continue
+            for row in eo.failing_rows:
+                discrepancies.append(
+                    Discrepancy(
+                        source_table=row.source_table or eo.spec.discrepancy.source_table,
+                        row_label=row.row_label,
+                        column_label=row.column_label or "",
+                        stated_value=row.stated,
+                        computed_value=row.computed,
+                        rule=ro.rule.id,
+                        status=row.register_status or UNREGISTERED,
+                        note=row.note,
+                        source_ref=row.source_ref,
+                    )
+                )
+        for e in ro.stale_entries:
+            discrepancies.append(
+                Discrepancy(
+                    source_table=e.source_table,
+                    row_label=e.row,
+                    column_label=e.column,
+                    stated_value=e.stated,
+                    computed_value=e.computed,
+                    rule=e.rule,
+                    status=NOT_FOUND,
+                    note="registered, but the checks no longer find it: " + e.note,
+                )
+            )
+    order = {UNREGISTERED: 0, KNOWN: 1, NOT_FOUND: 2}
+    discrepancies.sort(
+        key=lambda d: (order.get(d.status, 9), d.source_table, d.rule, d.row_label, d.column_label)
+    )
+    return GateOutcome(
+        run_id=run_id,
+        checked_at=datetime.now(UTC),
+        db_path=db_path,
+        results=results,
+        discrepancies=discrepancies,
+    )
+
+
+def run_gate(
+    db_path: Path, *, run_id: str, catalog: Catalog | None = None, batches: set[str] | None = None
+) -> GateOutcome:
+    """Validate the marts in ``db_path`` (opened read-only). ``batches`` restricts to some batches."""
+    catalog = catalog or load_catalog()
+    if batches is not None:
+        catalog = catalog.subset(batches)
+    data = fetch_batches(db_path, catalog)
+    validation = validate_frames(data, catalog)
+    return evaluate(catalog, data, validation, run_id=run_id, db_path=db_path)
+
+
+# ----------------------------------------------------------------------------------------------- store
+
+CHECK_RESULTS_DDL = """
+create or replace table quality.check_results (
+    run_id varchar not null,
+    check_name varchar not null,
+    asset varchar not null,
+    severity varchar,
+    passed boolean not null,
+    observed varchar,
+    expected varchar,
+    status varchar not null,
+    suite varchar,
+    batch varchar,
+    paper_table varchar,
+    description varchar,
+    summary varchar,
+    rows_checked bigint,
+    n_failing_rows bigint,
+    n_known_discrepancies bigint,
+    failing_rows json,
+    checked_at timestamptz
+)
+"""
+
+DISCREPANCIES_DDL = """
+create or replace table quality.paper_discrepancies (
+    source_table varchar not null,
+    row_label varchar not null,
+    column_label varchar not null,
+    stated_value double,
+    computed_value double,
+    rule varchar not null,
+    status varchar not null,
+    difference double,
+    note varchar,
+    source_ref varchar,
+    run_id varchar
+)
+"""
+
+
+def write_results(db_path: Path, outcome: GateOutcome) -> None:
+    """Write ``quality.check_results`` and ``quality.paper_discrepancies`` into the build file."""
+    check_rows = [
+        (
+            outcome.run_id,
+            r.rule.id,
+            r.rule.asset_path,
+            r.severity,
+            r.passed,
+            r.observed,
+            r.expected,
+            r.status,
+            r.rule.suite,
+            r.rule.batch,
+            r.rule.paper_table,
+            r.rule.description,
+            r.summary,
+            r.rows_checked,
+            sum(max(e.n_failing, len(e.failing_rows)) for e in r.expectations),
+            r.n_known,
+            json.dumps([row.as_dict() for row in r.failing_rows[:MAX_ROWS_KEPT]], ensure_ascii=False),
+            outcome.checked_at,
+        )
+        for r in outcome.results
+    ]
+    disc_rows = [
+        (
+            d.source_table,
+            d.row_label,
+            d.column_label,
+            d.stated_value,
+            d.computed_value,
+            d.rule,
+            d.status,
+            d.difference,
+            d.note,
+            d.source_ref,
+            outcome.run_id,
+        )
+        for d in outcome.discrepancies
+    ]
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create schema if not exists quality")
+        con.execute(CHECK_RESULTS_DDL)
+        if check_rows:
+            con.executemany(f"insert into quality.check_results values ({', '.join('?' * 18)})", check_rows)
+        con.execute(DISCREPANCIES_DDL)
+        if disc_rows:
+            con.executemany(
+                f"insert into quality.paper_discrepancies values ({', '.join('?' * 11)})", disc_rows
+            )
+        con.execute("checkpoint")

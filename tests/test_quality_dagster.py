@@ -1,0 +1,155 @@
+"""The quality gate as Dagster asset checks: one multi-asset check with a blocking spec per rule on the
+mart assets; registered discrepancies WARN and publishing goes ahead; any ERROR stops the run before
+the publish asset; results are written into the build file and the report directory first."""
+
+# No `from __future__ import annotations`: Dagster inspects the `context` annotation at runtime.
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from conftest import BuiltWarehouse
+
+from pipelines.checks import QUALITY_CHECKS
+from pipelines.quality.spec import load_catalog
+from pipelines.settings import Settings
+
+PUBLISHED = dg.AssetKey(["warehouse", "published"])
+
+
+class FakeWarehouse(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Stands in for pipelines.assets.WarehouseResource: settings() -> where the run's build file is."""
+
+    warehouse_dir: str
+
+    def settings(self) -> Settings:
+        return Settings(raw_dir=Path(self.warehouse_dir) / "raw", warehouse_dir=Path(self.warehouse_dir))
+
+
+def _run(source_db: Path, warehouse_dir: Path) -> dg.ExecuteInProcessResult:
+    keys = sorted({r.asset for r in load_catalog().rules.values()})
+
+    @dg.multi_asset(
+        specs=[dg.AssetSpec(dg.AssetKey(list(k))) for k in keys], required_resource_keys={"warehouse"}
+    )
+    def marts(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+        dest = context.resources.warehouse.settings().build_db(context.run.run_id)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source_db, dest)
+        for k in keys:
+            yield dg.MaterializeResult(asset_key=dg.AssetKey(list(k)))
+
+    @dg.asset(key=PUBLISHED, deps=[dg.AssetKey(list(k)) for k in keys])
+    def published() -> None:
+        return None
+
+    job = dg.define_asset_job("j", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor)
+    defs = dg.Definitions(
+        assets=[marts, published],
+        asset_checks=QUALITY_CHECKS,
+        jobs=[job],
+        resources={"warehouse": FakeWarehouse(warehouse_dir=str(warehouse_dir))},
+    )
+    return defs.resolve_job_def("j").execute_in_process(raise_on_error=False)
+
+
+def _evaluations(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:
+    return [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+
+
+def _published(result: dg.ExecuteInProcessResult) -> bool:
+    return any(
+        e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == PUBLISHED for e in result.all_events
+    )
+
+
+@pytest.fixture(scope="module")
+def marts_db(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("quality_dagster") / "marts.duckdb"
+    shutil.copy2(built_warehouse.published, dest)
+    return dest
+
+
+def test_one_multi_asset_check_with_a_blocking_spec_per_rule() -> None:
+    catalog = load_catalog()
+    (checks,) = QUALITY_CHECKS
+    specs = list(checks.check_specs)
+    assert {s.name for s in specs} == set(catalog.rules)
+    assert all(s.blocking for s in specs)
+    for s in specs:
+        assert s.asset_key == dg.AssetKey(list(catalog.rules[s.name].asset))
+
+
+def test_checks_target_the_mart_assets_that_publish_depends_on() -> None:
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(PUBLISHED).parent_keys
+    for spec in QUALITY_CHECKS[0].check_specs:
+        assert spec.asset_key in graph.get_all_asset_keys(), spec.asset_key
+        assert spec.asset_key in parents, f"{spec.asset_key} is not upstream of the publish asset"
+    assert set(graph.asset_check_keys) >= {s.key for s in QUALITY_CHECKS[0].check_specs}
+
+
+@pytest.mark.e2e
+def test_real_marts_warn_and_publish(marts_db: Path, tmp_path: Path) -> None:
+    result = _run(marts_db, tmp_path / "wh")
+    assert result.success
+    evaluations = _evaluations(result)
+    catalog = load_catalog()
+    assert len({e.check_name for e in evaluations}) == len(catalog.rules)
+    warned = {e.check_name for e in evaluations if not e.passed}
+    assert warned == {e.rule for e in catalog.register}
+    assert all(e.severity == dg.AssetCheckSeverity.WARN for e in evaluations if not e.passed)
+    assert _published(result)
+
+    t3 = next(e for e in evaluations if e.check_name == "t3_sex_sum_equals_total")
+    md = t3.metadata["failing_rows"].value
+    assert "35080" in md and "33086" in md and 'Table 3, row 2016, column "Arriving citizens", Total' in md
+    assert t3.metadata["rows_checked"].value == 40
+    assert t3.metadata["known_discrepancies"].value == 5
+    assert "vs" in t3.metadata["observed"].value
+    report = Path(t3.metadata["report"].value)
+    assert report.exists() and report.parent == tmp_path / "wh" / "reports"
+    assert (tmp_path / "wh" / "reports" / "latest.html").exists()
+
+    build_db = Settings(raw_dir=tmp_path, warehouse_dir=tmp_path / "wh").build_db(result.run_id)
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        n = con.execute(
+            "select count(*) from quality.check_results where run_id = ?", [result.run_id]
+        ).fetchone()
+        d = con.execute("select count(*) from quality.paper_discrepancies where status = 'known'").fetchone()
+    assert n == (len(catalog.rules),) and d == (len(catalog.register),)
+
+
+@pytest.mark.e2e
+def test_an_error_blocks_publishing(marts_db: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy2(marts_db, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute(
+            "update migration.ethnic_korean_arrivals_f4 set count = count + 100 where year = 2016 and sex = 'male'"
+        )
+    result = _run(broken, tmp_path / "wh")
+    assert not result.success
+    assert not _published(result)
+    evaluations = _evaluations(result)
+    failed = [e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    assert [e.check_name for e in failed] == ["t4_sex_sum_equals_total"]
+    assert "unregistered" in failed[0].metadata["failing_rows"].value
+    build_db = Settings(raw_dir=tmp_path, warehouse_dir=tmp_path / "wh").build_db(result.run_id)
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        rows = con.execute(
+            "select row_label, stated_value, computed_value, status from quality.paper_discrepancies "
+            "where status = 'unregistered'"
+        ).fetchall()
+    assert rows == [("2016", 1852.0, 1952.0, "unregistered")]
+    latest = (tmp_path / "wh" / "reports" / "latest.md").read_text(encoding="utf-8")
+    assert "BLOCKED" in latest and "t4_sex_sum_equals_total" in latest
