@@ -146,6 +146,19 @@ MART_KEYS = sorted(
 )
 
 
+def _report_links(settings: Settings) -> dict[str, dg.MetadataValue]:
+    """The data-quality report and the figures drawn by this build's checks (reports/)."""
+    links: dict[str, dg.MetadataValue] = {}
+    for name in ("latest.html", "latest.md"):
+        if (settings.reports_dir / name).exists():
+            links[f"quality_report_{name.split('.')[1]}"] = dg.MetadataValue.path(
+                str(settings.reports_dir / name)
+            )
+    for png in sorted((settings.reports_dir / "figures").glob("*.png")):
+        links[f"figure_{png.stem}"] = dg.MetadataValue.path(str(png))
+    return links
+
+
 @dg.asset(
     key=dg.AssetKey(["warehouse", "published"]),
     group_name="publish",
@@ -172,5 +185,6 @@ def published_warehouse(
             "archived_previous": str(result.archived or ""),
             "fingerprint": fp,
             "rows": dg.MetadataValue.json(counts),
+            **_report_links(settings),
         }
     )

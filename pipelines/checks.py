@@ -18,9 +18,11 @@ the run's build file and the report ``<warehouse>/reports/quality-<run_id>.md|.h
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster import AssetCheckExecutionContext
 
 from pipelines.quality.gate import FAILED, PASSED, WARNED, RuleOutcome, run_gate, write_results
@@ -121,6 +123,14 @@ def check_result(result: RuleOutcome, paths: ReportPaths | None) -> dg.AssetChec
     )
 
 
+def _figures(build_db: Path, reports_dir: Path) -> list[Any]:
+    """The redrawn figures and table trends, embedded in the report (pipelines/figures.py)."""
+    from pipelines.figures import render_figures
+
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        return render_figures(con, reports_dir / "figures")
+
+
 def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksDefinition]:
     catalog = catalog or load_catalog()
     specs = [_spec(rule_id, catalog) for rule_id in sorted(catalog.rules)]
@@ -139,7 +149,7 @@ def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksD
         build_db = settings.build_db(run_id)
         outcome = run_gate(build_db, run_id=run_id, catalog=catalog)
         write_results(build_db, outcome)
-        paths = write_reports(settings.reports_dir, outcome)
+        paths = write_reports(settings.reports_dir, outcome, figures=_figures(build_db, settings.reports_dir))
         c = outcome.counts
         print(
             f"  checks   {len(outcome.results)} Great Expectations checks: {c[PASSED]} passed, "

@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.assets import INGEST_ASSETS, WarehouseResource, kzkr_dbt_assets, published_warehouse
 from pipelines.checks import QUALITY_CHECKS
+from pipelines.claims import CLAIM_CHECKS
 from pipelines.dbt import DBT_EXECUTABLE, dbt_project
 from pipelines.settings import Settings
 
@@ -65,7 +66,7 @@ def raw_files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
 
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, kzkr_dbt_assets, published_warehouse],
-    asset_checks=QUALITY_CHECKS,
+    asset_checks=[*QUALITY_CHECKS, *CLAIM_CHECKS],
     jobs=[warehouse_job],
     schedules=[daily_build],
     sensors=[raw_files_changed],

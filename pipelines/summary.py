@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.claims import claims_counts, claims_summary_line, print_claims
 from pipelines.dbt import MART_SCHEMAS
 from pipelines.settings import Settings
 
@@ -28,6 +29,7 @@ def print_summary(settings: Settings, *, run_id: str, checks: dict[str, int], se
         build_id = con.execute("select build_id from meta.build_info").fetchone()
         counts = mart_row_counts(con)
         known = _known_discrepancies(con)
+        claims = claims_counts(con)
     print()
     print(f"published build {build_id[0] if build_id else '?'} (run {run_id[:8]}) in {seconds:.1f} s")
     width = max(len(n) for n, _ in counts) if counts else 10
@@ -39,6 +41,8 @@ def print_summary(settings: Settings, *, run_id: str, checks: dict[str, int], se
         for line in known:
             print(f"  {line}")
         print("  (details: kzkr report, or the table quality.paper_discrepancies)")
+    if claims:
+        print(claims_summary_line(claims))
     print(f"warehouse: {settings.published}")
 
 
@@ -60,4 +64,8 @@ def print_report(settings: Settings) -> int:
     if not settings.published.exists():
         print(f"error: {settings.published} does not exist yet; run `make run` first")
         return 1
-    return print_quality_report(settings)
+    code = print_quality_report(settings)
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        print()
+        print_claims(con)
+    return code

@@ -35,6 +35,7 @@ CODE_GLOBS = (
     (DBT_PROJECT_DIR, "*.yml"),
     (EXPECTATIONS_DIR, "**/*"),
     (PROJECT_ROOT, "requirements.lock"),
+    (PROJECT_ROOT / "raw", "claims.yml"),
 )
 
 
@@ -62,6 +63,8 @@ def pause_point(step: str) -> None:
 def _hash_files(digest: hashlib._Hash, root: Path, pattern: str, label: str) -> None:
     for path in sorted(p for p in root.glob(pattern) if p.is_file() and "__pycache__" not in p.parts):
         digest.update(f"{label}/{path.relative_to(root)}\0".encode())
+        if path.is_symlink():  # where it points matters too: the ingest refuses links out of raw/
+            digest.update(f"-> {path.resolve()}\0".encode())
         with path.open("rb") as fh:
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)

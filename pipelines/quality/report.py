@@ -360,10 +360,17 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_reports(reports_dir: Path, outcome: GateOutcome, *, keep: int = REPORTS_KEPT) -> ReportPaths:
-    """Write ``quality-<run_id>.md/.html`` and ``latest.md/.html``; keep the newest ``keep`` reports."""
+def write_reports(
+    reports_dir: Path, outcome: GateOutcome, *, keep: int = REPORTS_KEPT, figures: Sequence[Any] = ()
+) -> ReportPaths:
+    """Write ``quality-<run_id>.md/.html`` and ``latest.md/.html``; keep the newest ``keep`` reports.
+
+    ``figures`` (pipelines.figures.Figure) are embedded, with paths relative to ``reports_dir``."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     md, htm = render_markdown(outcome), render_html(outcome)
+    if figures:
+        md += "\n" + _figures_markdown(figures, reports_dir)
+        htm = htm.replace("</body></html>", _figures_html(figures, reports_dir) + "</body></html>")
     paths = ReportPaths(
         markdown=reports_dir / f"quality-{outcome.run_id}.md",
         html=reports_dir / f"quality-{outcome.run_id}.html",
@@ -379,6 +386,26 @@ def write_reports(reports_dir: Path, outcome: GateOutcome, *, keep: int = REPORT
         p.unlink(missing_ok=True)
         p.with_suffix(".html").unlink(missing_ok=True)
     return paths
+
+
+def _figures_markdown(figures: Sequence[Any], reports_dir: Path) -> str:
+    from pipelines.figures import figures_markdown
+
+    return figures_markdown(figures, relative_to=reports_dir) + "\n"
+
+
+def _figures_html(figures: Sequence[Any], reports_dir: Path) -> str:
+    parts = ["<h2>Figures</h2>"]
+    for f in figures:
+        if f.path is None:
+            parts.append(f"<p><strong>{_h(f.name)}</strong> — {_h(f.caption)}</p>")
+            continue
+        src = Path(os.path.relpath(f.path, reports_dir)).as_posix()
+        parts.append(
+            f"<figure><img src='{_h(src)}' alt='{_h(f.name)}' style='max-width:100%'>"
+            f"<figcaption>{_h(f.caption)}</figcaption></figure>"
+        )
+    return "".join(parts)
 
 
 # ------------------------------------------------------------------------------------------- terminal
