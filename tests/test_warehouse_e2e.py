@@ -7,7 +7,6 @@ trade, values recomputed here from the bureau's CSV with the csv module.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import BuiltWarehouse, kzkr_env
 
 ROOT = Path(__file__).resolve().parents[1]
 KZKR = str(Path(sys.executable).with_name("kzkr"))
@@ -25,17 +25,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    wh = tmp_path_factory.mktemp("warehouse")
-    env = {**os.environ, "KZKR_WAREHOUSE_DIR": str(wh), "KZKR_RAW_DIR": str(ROOT / "raw")}
-    env.pop("DAGSTER_HOME", None)
-    proc = subprocess.run([KZKR, "build"], env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return wh, proc
+def build(built_warehouse: BuiltWarehouse) -> tuple[Path, str]:
+    """The session's reference build (tests/conftest.py): its directory and what it printed."""
+    return built_warehouse.warehouse_dir, built_warehouse.stdout
 
 
 @pytest.fixture(scope="module")
-def con(build: tuple[Path, subprocess.CompletedProcess[str]]) -> Iterator[duckdb.DuckDBPyConnection]:
+def con(build: tuple[Path, str]) -> Iterator[duckdb.DuckDBPyConnection]:
     with duckdb.connect(str(build[0] / "kzkr.duckdb"), read_only=True) as c:
         yield c
 
@@ -46,8 +42,8 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> tuple[obje
     return rows[0]
 
 
-def test_build_prints_progress_and_summary(build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    out = build[1].stdout
+def test_build_prints_progress_and_summary(build: tuple[Path, str]) -> None:
+    out = build[1]
     assert "  ingest   raw/paper_table3_kazakhstani_citizens_in_korea.csv" in out
     assert "  dbt      " in out and "  publish  " in out
     assert re.search(r"checks: \d+ passed, \d+ warned, 0 failed", out)
@@ -272,7 +268,7 @@ def test_economic_events(con: duckdb.DuckDBPyConnection) -> None:
     assert amount == 634_000_000
 
 
-def test_published_file_is_stamped(build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_published_file_is_stamped(build: tuple[Path, str]) -> None:
     with duckdb.connect(str(build[0] / "kzkr.duckdb"), read_only=True) as c:
         build_id, fp = one(c, "select build_id, fingerprint from meta.build_info")
     assert build_id and len(str(fp)) == 64
@@ -281,18 +277,17 @@ def test_published_file_is_stamped(build: tuple[Path, subprocess.CompletedProces
 def build_id_of(path: Path) -> str:
     """Read in a fresh process: DuckDB caches an open database per path within a process, so a
     connection opened here while the module's `con` is open would still see the old file."""
-    code = "import duckdb,sys; print(duckdb.connect(sys.argv[1], read_only=True).sql('select build_id from meta.build_info').fetchone()[0])"
+    code = "import duckdb,sys; print(duckdb.connect(sys.argv[1], read_only=True).execute('select build_id from meta.build_info').fetchone()[0])"
     return subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     ).stdout.strip()
 
 
 def test_unchanged_rebuild_is_skipped_and_force_rebuilds(
-    build: tuple[Path, subprocess.CompletedProcess[str]],
+    built_warehouse: BuiltWarehouse, warehouse_copy: Path
 ) -> None:
-    wh = build[0]
-    env = {**os.environ, "KZKR_WAREHOUSE_DIR": str(wh), "KZKR_RAW_DIR": str(ROOT / "raw")}
-    env.pop("DAGSTER_HOME", None)
+    wh = warehouse_copy
+    env = kzkr_env(built_warehouse.raw_dir, wh)
     before = (wh / "kzkr.duckdb").stat().st_ino
     proc = subprocess.run([KZKR, "build"], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "nothing changed" in proc.stdout
