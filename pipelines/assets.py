@@ -16,7 +16,7 @@ from pipelines.ingest import RawInputError, validate_and_load
 from pipelines.raw_specs import RAW_FILES, RawFile
 from pipelines.settings import Settings
 from pipelines.summary import mart_row_counts
-from pipelines.warehouse import fingerprint, publish, stamp_build
+from pipelines.warehouse import fingerprint, pause_point, publish, stamp_build
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -59,6 +59,7 @@ def _ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
                     description=str(exc),
                     metadata={"file": exc.file, "line": exc.line or 0, "column": exc.column or ""},
                 ) from exc
+            pause_point("ingest")  # test hook (tests/test_crash_safety.py): build file open, mid-ingest
         progress(f"  ingest   {res.file:<58} {res.rows:>6} rows")
         return dg.MaterializeResult(
             metadata={
@@ -118,6 +119,8 @@ def _stream_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) ->
             models += 1
             key = getattr(event, "output_name", None) or event.asset_key.to_user_string()
             progress(f"  dbt      {key}")
+            if models == 1:
+                pause_point("dbt")  # test hook: dbt is mid-build, its subprocess still running
         elif isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
             tests += 1
             if not event.passed:

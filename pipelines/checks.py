@@ -28,6 +28,7 @@ from dagster import AssetCheckExecutionContext
 from pipelines.quality.gate import FAILED, PASSED, WARNED, RuleOutcome, run_gate, write_results
 from pipelines.quality.report import ReportPaths, write_reports
 from pipelines.quality.spec import Catalog, load_catalog
+from pipelines.warehouse import pause_point
 
 CHECK_NAME = "quality_gate"
 MAX_METADATA_ROWS = 30
@@ -147,6 +148,7 @@ def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksD
         settings = context.resources.warehouse.settings()
         run_id = context.run.run_id
         build_db = settings.build_db(run_id)
+        pause_point("checks")  # test hook (tests/test_crash_safety.py): dbt done, the gate about to run
         outcome = run_gate(build_db, run_id=run_id, catalog=catalog)
         write_results(build_db, outcome)
         paths = write_reports(settings.reports_dir, outcome, figures=_figures(build_db, settings.reports_dir))

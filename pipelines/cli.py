@@ -151,6 +151,7 @@ def _run_job(settings: Settings, t0: float) -> int:
         while err is not None and err.cause is not None and "StepExecutionError" in err.cls_name:
             err = err.cause
         msg = err.message.strip().splitlines()[0] if err and err.message else "unknown error"
+        msg = msg.removeprefix("dagster._core.definitions.events.Failure: ")
         print(f"  step failed: {e.step_key}: {msg}", file=sys.stderr)
     return EXIT_BLOCKED
 
@@ -193,7 +194,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if exe.exists():
         os.execv(str(exe), [str(exe), "-readonly", str(settings.published)])
     # Fallback: a minimal read-only shell on the Python driver.
-    con = duckdb.connect(str(settings.published), read_only=True)
+    # Read-only, and no file access from SQL (COPY ... TO, read_csv of arbitrary paths).
+    con = duckdb.connect(str(settings.published), read_only=True, config={"enable_external_access": False})
     print(f"read-only SQL on {settings.published}; end statements with ';', quit with .quit or Ctrl-D")
     buf = ""
     while True:

@@ -226,6 +226,9 @@ def _check_sidecar(spec: RawFile, path: Path, label: str) -> None:
     side_label = f"raw/{side.name}"
     if not side.exists():
         raise RawInputError(label, f"provenance sidecar missing: expected {side_label}")
+    real = side.resolve()
+    if real.parent != path.parent and path.parent not in real.parents:
+        raise RawInputError(side_label, f"resolves to {real}, outside the raw directory (symlink?)")
     try:
         meta = yaml.safe_load(side.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -85,6 +85,12 @@ def build_info(published: Path) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
+def missing_rows(counts: dict[str, int], reference: dict[str, int]) -> dict[str, tuple[int | None, int]]:
+    """Tables of ``reference`` that ``counts`` lacks or holds with another row count: {} for a complete
+    build. (A table that only ``counts`` has is fine: the code may have grown during the session.)"""
+    return {t: (counts.get(t), n) for t, n in reference.items() if counts.get(t) != n}
+
+
 @dataclass(frozen=True)
 class BuiltWarehouse:
     """The session's reference build. Treat as read-only: copy it (``warehouse_copy``) to write."""
