@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import duckdb
 
@@ -215,6 +216,19 @@ def clean_stale_builds(settings: Settings, keep: Path | None = None) -> list[Pat
     return removed
 
 
+def _lock_holder(fh: IO[str], patience: float = 2.0) -> str:
+    """Who holds the lock, as written by the holder. The holder writes its pid just after
+    acquiring the lock, so a racer that lost by milliseconds may find the file still empty:
+    give the holder a moment before falling back to an anonymous message."""
+    deadline = time.monotonic() + patience
+    while True:
+        fh.seek(0)
+        text = fh.read().strip()
+        if text or time.monotonic() >= deadline:
+            return text or "another process"
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def build_lock(settings: Settings, wait_seconds: float = 0.0) -> Iterator[None]:
     """An exclusive lock on the warehouse directory. The OS drops it when the holder dies,
@@ -228,8 +242,7 @@ def build_lock(settings: Settings, wait_seconds: float = 0.0) -> Iterator[None]:
             break
         except BlockingIOError:
             if time.monotonic() >= deadline:
-                fh.seek(0)
-                holder = fh.read().strip() or "another process"
+                holder = _lock_holder(fh)
                 fh.close()
                 raise BuildLockedError(
                     f"another build is running ({holder}); it holds {settings.lock_file}. "

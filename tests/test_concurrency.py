@@ -274,3 +274,36 @@ def test_warehouse_job_limited_to_one_run(tmp_path: Path, monkeypatch: pytest.Mo
         assert {"key": CONCURRENCY_TAG, "limit": 1} in limits, limits
         coordinator = instance.run_coordinator
         assert type(coordinator).__name__ == "QueuedRunCoordinator"
+
+
+def test_lock_message_names_a_holder_that_has_not_written_its_pid_yet(tmp_path: Path) -> None:
+    """The race CI once hit: the loser reads the lock file in the instant between the winner's
+    flock and the winner writing its pid. The loser must wait for the pid, not say 'another
+    process'."""
+    import fcntl
+    import threading
+
+    from pipelines.warehouse import BuildLockedError, build_lock
+
+    settings = Settings(raw_dir=tmp_path / "raw", warehouse_dir=tmp_path / "warehouse")
+    settings.warehouse_dir.mkdir()
+    holder = settings.lock_file.open("a+")
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # locked, nothing written yet
+
+    def write_pid_late() -> None:
+        time.sleep(0.3)
+        holder.write("pid 4242 since 2026-01-01T00:00:00+00:00\n")
+        holder.flush()
+
+    writer = threading.Thread(target=write_pid_late)
+    writer.start()
+    try:
+        with (
+            pytest.raises(BuildLockedError, match=r"another build is running \(pid 4242 since"),
+            build_lock(settings, wait_seconds=0),
+        ):
+            pass
+    finally:
+        writer.join()
+        fcntl.flock(holder.fileno(), fcntl.LOCK_UN)
+        holder.close()
