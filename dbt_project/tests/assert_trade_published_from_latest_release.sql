@@ -8,6 +8,7 @@ raw_releases as (
         year,
         max(release) as expected_release
     from {{ ref('stg_bureau__foreign_trade_by_partner') }}
+    where period_months = 12 and hs_chapter = 0
     group by year
 
 ),

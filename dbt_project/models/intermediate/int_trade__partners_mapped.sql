@@ -22,6 +22,8 @@ final as (
         trade.sheet,
         trade.period,
         trade.year,
+        trade.period_months,
+        trade.hs_chapter,
         trade.row_no,
         trade.name_ru as partner_name_ru,
         partner_names.name_en as partner_name_en,
