@@ -11,12 +11,19 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.dbt import MART_SCHEMAS, KzkrTranslator, dbt_project, ensure_manifest
-from pipelines.ingest import RawInputError, validate_and_load
+from pipelines.dbt import (
+    MART_SCHEMAS,
+    KzkrTranslator,
+    dbt_database_path,
+    dbt_project,
+    ensure_manifest,
+    prune_run_targets,
+)
+from pipelines.ingest import RawInputError, connect, validate_and_load
 from pipelines.raw_specs import RAW_FILES, RawFile
 from pipelines.settings import Settings
 from pipelines.summary import mart_row_counts
-from pipelines.warehouse import fingerprint, pause_point, publish, stamp_build
+from pipelines.warehouse import FINGERPRINT_TAG, fingerprint, pause_point, publish, stamp_build
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -51,7 +58,7 @@ def _ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
         settings = warehouse.settings()
         build_db = settings.build_db(context.run_id)
         build_db.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(build_db)) as con:
+        with connect(build_db) as con:
             try:
                 res = validate_and_load(con, spec, settings.raw_dir)
             except RawInputError as exc:
@@ -92,13 +99,13 @@ def kzkr_dbt_assets(
     settings = warehouse.settings()
     build_db = settings.build_db(context.run_id)
     previous = os.environ.get("KZKR_BUILD_DB")
-    os.environ["KZKR_BUILD_DB"] = str(build_db)
     # Under `kzkr build` dbt's own log goes to a file (progress lines stay readable); in the UI it
     # stays in the run's captured stdout.
     log_path = settings.warehouse_dir / "logs" / f"dbt-{context.run_id}.log"
     quiet = os.environ.get("KZKR_CLI") == "1"
     try:
         with contextlib.ExitStack() as stack:
+            os.environ["KZKR_BUILD_DB"] = str(stack.enter_context(dbt_database_path(build_db)))
             if quiet:
                 log_path.parent.mkdir(parents=True, exist_ok=True)
                 stack.enter_context(contextlib.redirect_stdout(stack.enter_context(log_path.open("w"))))
@@ -109,6 +116,7 @@ def kzkr_dbt_assets(
             os.environ.pop("KZKR_BUILD_DB", None)
         else:
             os.environ["KZKR_BUILD_DB"] = previous
+        prune_run_targets()
 
 
 def _stream_dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
@@ -175,7 +183,9 @@ def published_warehouse(
 ) -> dg.MaterializeResult:
     settings = warehouse.settings()
     build_db = settings.build_db(context.run_id)
-    fp = fingerprint(settings)
+    # `kzkr build` tags the run with the fingerprint it took before building; a run started
+    # elsewhere (the UI, the schedule, the sensor) takes it here.
+    fp = context.run.tags.get(FINGERPRINT_TAG) or fingerprint(settings)
     build_id = stamp_build(build_db, run_id=context.run_id, fp=fp)
     with duckdb.connect(str(build_db), read_only=True) as con:
         counts = dict(mart_row_counts(con))

@@ -47,7 +47,7 @@ def _say(msg: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from pipelines.ingest import RawInputError, validate_all
+    from pipelines.ingest import RawInputError, precheck_all
     from pipelines.warehouse import (
         BuildLockedError,
         build_lock,
@@ -72,15 +72,15 @@ def cmd_build(args: argparse.Namespace) -> int:
                 )
                 return EXIT_OK
             _say(f"kzkr build: raw {settings.raw_dir} -> {settings.published}")
+            # Up front, only what each file's first line tells (present, header, sidecar): cheap at
+            # any size. Cells, keys and encoding are validated once, by the ingest steps.
             try:
-                validated = validate_all(settings.raw_dir)
+                checked = precheck_all(settings.raw_dir)
             except RawInputError as exc:
-                print(f"error: bad input: {exc}", file=sys.stderr, flush=True)
-                print("nothing was published; the warehouse is unchanged.", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            _say(f"  validate {len(validated)} raw files, {sum(r.rows for r in validated)} rows: ok")
+                return _bad_input(str(exc))
+            _say(f"  precheck {len(checked)} raw files (present, header, sidecar): ok")
             try:
-                return _run_job(settings, t0)
+                return _run_job(settings, t0, fp)
             except Exception as exc:  # a failure outside the run (definitions, dbt parse): say it plainly
                 clean_stale_builds(settings)
                 print(f"error: the build could not run: {exc}", file=sys.stderr)
@@ -93,21 +93,31 @@ def cmd_build(args: argparse.Namespace) -> int:
         os.environ.pop("KZKR_LOCK_HELD", None)
 
 
-def _run_job(settings: Settings, t0: float) -> int:
+def _bad_input(message: str) -> int:
+    print(f"error: bad input: {message}", file=sys.stderr, flush=True)
+    print("nothing was published; the warehouse is unchanged.", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _run_job(settings: Settings, t0: float, fp: str) -> int:
     prepare_dagster_home(settings)
     os.environ["KZKR_CLI"] = "1"
     _say("  loading  Dagster definitions and dbt manifest")
     import dagster as dg
 
     from pipelines.definitions import JOB_NAME, defs
+    from pipelines.raw_specs import RAW_FILES
     from pipelines.summary import print_summary
-    from pipelines.warehouse import clean_stale_builds
+    from pipelines.warehouse import FINGERPRINT_TAG, clean_stale_builds
 
     job = defs.resolve_job_def(JOB_NAME)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
+            # the publish step stamps the fingerprint taken before the build (not one of files
+            # that changed while it ran)
+            tags={FINGERPRINT_TAG: fp},
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
         run_id = result.run_id
@@ -136,6 +146,19 @@ def _run_job(settings: Settings, t0: float) -> int:
         print_summary(settings, run_id=run_id, checks=checks, seconds=time.monotonic() - t0)
         return EXIT_OK
     clean_stale_builds(settings)
+    # Bad input found by an ingest step: exit 2 with its message, the first file in raw order.
+    bad_input = {
+        e.step_key: e.step_failure_data.user_failure_data.description
+        for e in failures
+        if e.step_key
+        and e.step_key.startswith("raw__")
+        and e.step_failure_data
+        and e.step_failure_data.user_failure_data
+        and e.step_failure_data.user_failure_data.description
+    }
+    for spec in RAW_FILES:
+        if f"raw__{spec.name}" in bad_input:
+            return _bad_input(str(bad_input[f"raw__{spec.name}"]))
     print("error: the build was not published; the published warehouse is unchanged.", file=sys.stderr)
     for ev in failed_checks:
         print(
@@ -231,7 +254,18 @@ def main(argv: list[str] | None = None) -> int:
     rb.set_defaults(func=cmd_rollback)
     s = sub.add_parser("sql", help="an interactive read-only SQL shell on the published warehouse")
     s.set_defaults(func=cmd_sql)
-    args = parser.parse_args(argv)
+    sub.add_parser(
+        "synth",
+        add_help=False,  # its own options and --help: pipelines/synth.py
+        help="write a synthetic raw directory with N bureau trade rows (benchmarks; see --help)",
+    )
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "synth":
+        from pipelines.synth import main as synth_main
+
+        return synth_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     return int(args.func(args))
 
 

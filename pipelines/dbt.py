@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from pipelines.settings import DBT_PROJECT_DIR
 
 MART_SCHEMAS = ("demography", "migration", "education", "trade", "analytics")
+# dbt opens the build file under this one path in every build (a hard link made for the dbt step),
+# because dbt hashes the profile, path included, into its partial-parse state: with the per-run
+# build file's own path, every build re-parsed the whole project (4–7 s).
+DBT_STABLE_DB = DBT_PROJECT_DIR / "target" / "kzkr_build" / "dbt.duckdb"
 _STAMP = "manifest.sha256"
 # The dbt of this interpreter's environment (the venv), whether or not it is on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
@@ -38,6 +46,8 @@ def _sources_digest() -> str:
                 digest.update(str(p.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + p.read_bytes())
     for p in sorted(DBT_PROJECT_DIR.glob("*.yml")):
         digest.update(p.name.encode() + b"\0" + p.read_bytes())
+    # the profile's database path is part of dbt's partial-parse state (see DBT_STABLE_DB)
+    digest.update(b"profile-path\0" + str(DBT_STABLE_DB).encode())
     return digest.hexdigest()
 
 
@@ -48,7 +58,7 @@ def ensure_manifest() -> Path:
     digest = _sources_digest()
     if project.manifest_path.exists() and stamp.exists() and stamp.read_text() == digest:
         return project.manifest_path
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "KZKR_BUILD_DB": str(DBT_STABLE_DB)}
     proc = subprocess.run(
         [
             DBT_EXECUTABLE,
@@ -94,3 +104,52 @@ class KzkrTranslator(DagsterDbtTranslator):
         if rtype in ("model", "snapshot"):
             return dbt_resource_props.get("config", {}).get("schema") or "models"
         return super().get_group_name(dbt_resource_props)
+
+
+RUN_TARGETS_KEEP = 3
+
+
+def prune_run_targets(target: Path = DBT_PROJECT_DIR / "target", keep: int = RUN_TARGETS_KEEP) -> list[Path]:
+    """dagster-dbt gives each run its own dbt target directory (``target/<asset op>-<run>-…``,
+    ~7 MB: manifest, compiled SQL, run_results). Keep the newest ``keep`` for debugging and
+    remove the rest, so that scheduled builds do not fill the disk."""
+    runs = [p for p in target.glob("kzkr_dbt-*") if p.is_dir()] if target.exists() else []
+    runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return runs[keep:]
+
+
+@contextlib.contextmanager
+def dbt_database_path(build_db: Path) -> Iterator[Path]:
+    """The path dbt should open the build file under: :data:`DBT_STABLE_DB`, a hard link to
+    ``build_db`` for the duration of the dbt step (so dbt's partial parse is reused), or
+    ``build_db`` itself when the link cannot be made (another file system): dbt then parses the
+    whole project, as before. A symlink would not do: DuckDB resolves it and names the catalog
+    after its target, so the profile would differ anyway."""
+    wal = DBT_STABLE_DB.with_name(DBT_STABLE_DB.name + ".wal")
+    DBT_STABLE_DB.parent.mkdir(parents=True, exist_ok=True)
+    with (DBT_STABLE_DB.parent / ".lock").open("a") as lock:
+        # The name is shared by every build of this checkout (builds into other warehouse
+        # directories, e.g. tests, included): only one may use it at a time; the others use
+        # their own file's path and parse in full.
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield build_db
+            return
+        for leftover in (DBT_STABLE_DB, wal):  # of a killed build; a name only, the data is elsewhere
+            leftover.unlink(missing_ok=True)
+        try:
+            os.link(build_db, DBT_STABLE_DB)
+        except OSError:
+            yield build_db
+            return
+        try:
+            yield DBT_STABLE_DB
+        finally:
+            if wal.exists():  # dbt did not close cleanly: replay its log into the shared file first
+                with contextlib.suppress(Exception), duckdb.connect(str(DBT_STABLE_DB)) as con:
+                    con.execute("checkpoint")
+            for name in (DBT_STABLE_DB, wal):
+                name.unlink(missing_ok=True)

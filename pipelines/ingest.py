@@ -20,7 +20,9 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +56,29 @@ PATTERN: dict[str, str] = {
     "date": DATE_RE,
     "dmy": DMY_RE,
 }
+
+
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+_SPILL: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def connect(database: str | Path = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection for ingesting: bounded memory (``KZKR_DUCKDB_MEMORY_LIMIT``, default
+    1GB; DuckDB's own default is 80 % of RAM) and no progress bar in the build's output. A file
+    database spills next to itself (``<file>.tmp``, DuckDB's default); an in-memory one into a
+    private temporary directory removed when the process exits."""
+    config: dict[str, str] = {
+        "memory_limit": os.environ.get("KZKR_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+    }
+    if str(database) == ":memory:":
+        if not _SPILL:
+            _SPILL.append(tempfile.TemporaryDirectory(prefix="kzkr-duckdb-spill-"))
+        config["temp_directory"] = _SPILL[0].name
+    con = duckdb.connect(str(database), config=config)
+    con.execute("set enable_progress_bar = false")  # a session option: not accepted in `config`
+    return con
 
 
 class RawInputError(Exception):
@@ -261,7 +286,8 @@ def _cell_problems_sql(c: Column, ident: str) -> str:
     if c.kind == "int":
         lo = -(10**18) if c.lo is None else c.lo
         hi = 10**18 if c.hi is None else c.hi
-        valid = f"({valid} and cast({v} as bigint) between {lo} and {hi})"
+        # try_cast: DuckDB may evaluate both sides of `and`, so `cast` would raise on '6x'
+        valid = f"({valid} and try_cast({v} as bigint) between {lo} and {hi})"
     if c.kind == "date":
         valid = f"({valid} and try_cast({v} as date) is not null)"
     if c.kind == "dmy":
@@ -395,13 +421,16 @@ def validate_and_load(
         raise RawInputError(label, _explain(c, value), int(line), f'"{c.name}" ({idx + 1})')
 
     keys = ", ".join(_q(k) for k in spec.key)
+    # The first duplicated key (by its first line); its lines are fetched for that key only, so
+    # no list is built per key of a large file.
     dup = con.execute(
-        f"select {keys}, list(_line order by _line) from {tmp} group by all having count(*) > 1 "
-        f"order by min(_line) limit 1"
+        f"select {keys} from {tmp} group by all having count(*) > 1 order by min(_line) limit 1"
     ).fetchone()
     if dup:
-        lines = [int(x) for x in dup[-1]]
-        keyval = ", ".join(f"{k}={v!r}" for k, v in zip(spec.key, dup[:-1], strict=True))
+        match = " and ".join(f"{_q(k)} is not distinct from ?" for k in spec.key)
+        rows = con.execute(f"select _line from {tmp} where {match} order by _line", list(dup)).fetchall()
+        lines = [int(r[0]) for r in rows]
+        keyval = ", ".join(f"{k}={v!r}" for k, v in zip(spec.key, dup, strict=True))
         raise RawInputError(
             label,
             f"duplicate key ({keyval}): also on line(s) {', '.join(map(str, lines[:-1]))}",
@@ -430,7 +459,7 @@ def validate_and_load(
     con.execute(f"create schema if not exists {schema}")
     con.execute(
         f"create or replace table {schema}.{spec.name} as select {typed}, "
-        f"?::varchar as _source_file, _line::bigint as _source_line from {tmp} order by _line",
+        f"?::varchar as _source_file, _line::bigint as _source_line from {tmp}",  # in line order already
         [label],
     )
     con.execute(f"drop table {tmp}")
@@ -439,7 +468,7 @@ def validate_and_load(
 
 def validate_file(spec: RawFile, raw_dir: Path) -> LoadResult:
     """Validate one file without a warehouse (an in-memory database)."""
-    with duckdb.connect() as con:
+    with connect() as con:
         return validate_and_load(con, spec, raw_dir)
 
 
@@ -447,8 +476,45 @@ def validate_all(raw_dir: Path) -> list[LoadResult]:
     """Validate every raw file; the first problem raises :class:`RawInputError`."""
     if not raw_dir.is_dir():
         raise RawInputError(str(raw_dir), "the raw directory does not exist")
-    with duckdb.connect() as con:
+    with connect() as con:
         return [validate_and_load(con, spec, raw_dir) for spec in RAW_FILES]
+
+
+def precheck_file(spec: RawFile, raw_dir: Path) -> None:
+    """What can be checked from a file's first line, whatever its size: it is inside the raw
+    directory, not empty, has no BOM, has exactly the expected header, and its sidecar agrees.
+    Cells, keys and the encoding of the rest are checked when the file is ingested."""
+    label = f"raw/{spec.filename}"
+    path = resolve_raw_path(raw_dir, spec.filename)
+    with path.open("rb") as fh:
+        head = fh.readline(1 << 20)
+    if not head:
+        raise RawInputError(label, "the file is empty (expected a header line and data rows)", line=1)
+    if head.startswith(codecs.BOM_UTF8):
+        raise RawInputError(
+            label, "starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM", 1, "1"
+        )
+    try:
+        first_line = head.decode("utf-8").rstrip("\n").rstrip("\r")
+    except UnicodeDecodeError as exc:
+        raise RawInputError(
+            label,
+            f"is not valid UTF-8 (byte 0x{head[exc.start]:02X}); the file must be UTF-8 "
+            "(was it saved as cp1251 / Windows-1251?)",
+            1,
+            f"{exc.start + 1} (character position)",
+        ) from None
+    _check_header(spec, first_line, label)
+    _check_sidecar(spec, path, label)
+
+
+def precheck_all(raw_dir: Path) -> list[RawFile]:
+    """:func:`precheck_file` for every raw file, in order; the first problem raises."""
+    if not raw_dir.is_dir():
+        raise RawInputError(str(raw_dir), "the raw directory does not exist")
+    for spec in RAW_FILES:
+        precheck_file(spec, raw_dir)
+    return list(RAW_FILES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -459,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     specs = [BY_NAME[n] for n in args.only] if args.only else list(RAW_FILES)
     try:
-        with duckdb.connect(str(args.db) if args.db else ":memory:") as con:
+        with connect(args.db or ":memory:") as con:
             for spec in specs:
                 res = validate_and_load(con, spec, args.raw_dir)
                 print(f"{res.file}: {res.rows} rows")

@@ -27,6 +27,8 @@ import duckdb
 
 from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, HISTORY_KEEP, PROJECT_ROOT, Settings
 
+FINGERPRINT_TAG = "kzkr/fingerprint"
+
 CODE_GLOBS = (
     (PROJECT_ROOT / "pipelines", "**/*.py"),
     (DBT_PROJECT_DIR / "models", "**/*"),

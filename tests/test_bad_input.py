@@ -203,6 +203,15 @@ CASES: list[Case] = [
         column='"arriving_total"',
     ),
     Case(
+        "int-with-letter",
+        "malformed number: a letter inside an integer (the bureau's row number)",
+        lambda r, o: set_cell(r, TRADE, 3, "row_no", "7x"),
+        TRADE,
+        "'7x' is not valid; expected a whole number without separators",
+        line=3,
+        column='"row_no"',
+    ),
+    Case(
         "count-space-thousands",
         "malformed number: a space as thousands separator",
         lambda r, o: set_cell(r, T1, 3, "Kazakhs", "10 527 283"),

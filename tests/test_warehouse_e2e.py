@@ -299,3 +299,13 @@ def test_unchanged_rebuild_is_skipped_and_force_rebuilds(
     assert new_id != old_id and new_id in proc.stdout
     archived = list((wh / "history").glob("kzkr-*.duckdb"))
     assert any(str(old_id) in p.name for p in archived)
+
+
+def test_dbt_reuses_its_partial_parse(built_warehouse: BuiltWarehouse) -> None:
+    """dbt opens the build file under one stable path (pipelines/dbt.py), so the parse made when
+    the definitions load is reused by `dbt build` instead of the whole project being re-parsed."""
+    logs = sorted((built_warehouse.warehouse_dir / "logs").glob("dbt-*.log"))
+    assert logs, "the build wrote no dbt log"
+    text = logs[-1].read_text(encoding="utf-8")
+    assert "Found " in text and " models" in text  # it is dbt's log
+    assert "Unable to do partial parsing" not in text, re.findall(r"Unable to do partial parsing.*", text)
