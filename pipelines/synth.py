@@ -190,79 +190,83 @@ def write_trade_csv(path: Path, layout: Layout, partners: list[Partner], *, seed
     total_x, total_i = sum(wx), sum(wi)
     tmp = path.with_name(path.name + ".part")
     chunk = path.with_name(path.name + ".chunk")
-    with duckdb.connect() as con, tmp.open("wb") as out:
-        con.execute("set preserve_insertion_order = true")
-        months = "[" + ", ".join(f"'{m}'" for m in MONTHS_RU) + "]"
-        # h(...) in [0, 1): a deterministic pseudo-random number of its arguments
-        con.execute(
-            f"""
-            create temp table sheets as
-            with enum as (
+    try:
+        with duckdb.connect() as con, tmp.open("wb") as out:
+            con.execute("set preserve_insertion_order = true")
+            con.execute("set enable_progress_bar = false")
+            months = "[" + ", ".join(f"'{m}'" for m in MONTHS_RU) + "]"
+            # (hash(args) % 1000003) / 1000003.0: a deterministic pseudo-random number in [0, 1) of args
+            con.execute(
+                f"""
+                create temp table sheets as
+                with enum as (
+                    select
+                        e,
+                        e % $vintages as v,
+                        e // $vintages as t,
+                        case when e < $extra then $base + 1 else $base end as n_rows
+                    from range($sheets) r(e)
+                ),
+                grid as (
+                    select
+                        $first + v // 2 as release,
+                        $first + v // 2 - 1 + v % 2 as year,
+                        12 - t // {N_CHAPTERS + 1} as month,
+                        t % {N_CHAPTERS + 1} as chapter,
+                        n_rows
+                    from enum
+                ),
+                scaled as (
+                    select
+                        *,
+                        -- a year's level, a cumulative month fraction, a release's small revision
+                        (0.8 + 0.4 * (hash($seed, 'y', year) % 1000003) / 1000003.0)
+                        * month / 12.0 * (0.97 + 0.06 * (hash($seed, 'm', year, month) % 1000003) / 1000003.0)
+                        * (1 + 0.001 * ((hash($seed, 'r', release, year, month, chapter) % 1000003)
+                                        / 1000003.0 - 0.5)) as level,
+                        case when chapter = 0 then 1.0
+                             else 1.0 / ((1 + (chapter * 37) % {N_CHAPTERS}) * $hnorm) end as chapter_x,
+                        case when chapter = 0 then 1.0
+                             else 1.0 / ((1 + (chapter * 53) % {N_CHAPTERS}) * $hnorm) end as chapter_i
+                    from grid
+                )
                 select
-                    e,
-                    e % $vintages as v,
-                    e // $vintages as t,
-                    case when e < $extra then $base + 1 else $base end as n_rows
-                from range($sheets) r(e)
-            ),
-            grid as (
-                select
-                    $first + v // 2 as release,
-                    $first + v // 2 - 1 + v % 2 as year,
-                    12 - t // {N_CHAPTERS + 1} as month,
-                    t % {N_CHAPTERS + 1} as chapter,
-                    n_rows
-                from enum
-            ),
-            scaled as (
-                select
-                    *,
-                    -- a year's level, a cumulative month fraction, a release's small revision
-                    (0.8 + 0.4 * (hash($seed, 'y', year) % 1000003) / 1000003.0)
-                    * month / 12.0 * (0.97 + 0.06 * (hash($seed, 'm', year, month) % 1000003) / 1000003.0)
-                    * (1 + 0.001 * ((hash($seed, 'r', release, year, month, chapter) % 1000003)
-                                    / 1000003.0 - 0.5)) as level,
-                    case when chapter = 0 then 1.0
-                         else 1.0 / ((1 + (chapter * 37) % {N_CHAPTERS}) * $hnorm) end as chapter_x,
-                    case when chapter = 0 then 1.0
-                         else 1.0 / ((1 + (chapter * 53) % {N_CHAPTERS}) * $hnorm) end as chapter_i
-                from grid
+                    row_number() over (order by release, year, month desc, chapter) as ord,
+                    release,
+                    printf('25.07.%d', release + 1) as release_published,
+                    case when chapter = 0 then printf('%02d_%d', month, year)
+                         else printf('%02d_%d_hs%02d', month, year, chapter) end as sheet,
+                    case when month = 1 then printf('за январь %d года', year)
+                         else printf('за январь-%s %d года', {months}[month], year) end as period,
+                    year, month, chapter, n_rows,
+                    -- sheet totals in units of 0.00001 thousand USD (countries sum to them)
+                    cast(round($total_x * level * chapter_x * 100000) as bigint) as xtot,
+                    cast(round($total_i * level * chapter_i * 100000) as bigint) as itot
+                from scaled
+                order by release, year, month desc, chapter
+                """,
+                {
+                    "vintages": layout.vintages,
+                    "extra": layout.extra,
+                    "base": layout.rows_per_sheet,
+                    "sheets": layout.sheets,
+                    "first": layout.first_release,
+                    "seed": seed,
+                    "hnorm": _chapter_norm(),
+                    "total_x": total_x,
+                    "total_i": total_i,
+                },
             )
-            select
-                row_number() over (order by release, year, month desc, chapter) as ord,
-                release,
-                printf('25.07.%d', release + 1) as release_published,
-                case when chapter = 0 then printf('%02d_%d', month, year)
-                     else printf('%02d_%d_hs%02d', month, year, chapter) end as sheet,
-                case when month = 1 then printf('за январь %d года', year)
-                     else printf('за январь-%s %d года', {months}[month], year) end as period,
-                year, month, chapter, n_rows,
-                -- sheet totals in units of 0.00001 thousand USD (countries sum to them)
-                cast(round($total_x * level * chapter_x * 100000) as bigint) as xtot,
-                cast(round($total_i * level * chapter_i * 100000) as bigint) as itot
-            from scaled
-            order by release, year, month desc, chapter
-            """,
-            {
-                "vintages": layout.vintages,
-                "extra": layout.extra,
-                "base": layout.rows_per_sheet,
-                "sheets": layout.sheets,
-                "first": layout.first_release,
-                "seed": seed,
-                "hnorm": _chapter_norm(),
-                "total_x": total_x,
-                "total_i": total_i,
-            },
-        )
-        # One COPY per batch of sheets: an order-preserving COPY buffers its output, so batches
-        # keep the memory bounded (a single COPY of 10^7 rows peaks near 4 GB).
-        for lo in range(1, layout.sheets + 1, BATCH_SHEETS):
-            _copy_batch(con, chunk, lo, lo + BATCH_SHEETS - 1, partners, seed, header=lo == 1)
-            with chunk.open("rb") as fh:
-                shutil.copyfileobj(fh, out, 1 << 20)
+            # One COPY per batch of sheets: an order-preserving COPY buffers its output, so batches
+            # keep the memory bounded (a single COPY of 10^7 rows peaks near 4 GB).
+            for lo in range(1, layout.sheets + 1, BATCH_SHEETS):
+                _copy_batch(con, chunk, lo, lo + BATCH_SHEETS - 1, partners, seed, header=lo == 1)
+                with chunk.open("rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+        tmp.replace(path)
+    finally:  # no partial output left behind
         chunk.unlink(missing_ok=True)
-    tmp.replace(path)
+        tmp.unlink(missing_ok=True)
     return layout.rows
 
 
