@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: run test ui sql docs bench lint report rollback clean env lock
+.PHONY: run test test-ui ui sql docs bench lint report rollback clean env lock
 
 # The environment: created when missing, re-synced when the lock file changes.
 $(STAMP): requirements.lock pyproject.toml
@@ -21,10 +21,17 @@ env: $(STAMP)
 run: $(STAMP)
 	$(BIN)/kzkr build
 
-## make test: the whole test suite (what CI runs)
+## make test: the whole test suite (what CI runs). The UI test's screenshots go to
+## test-artifacts/screenshots (`make test-ui` refreshes the ones in docs/screenshots).
 test: $(STAMP)
 	$(BIN)/ruff check pipelines tests
-	$(BIN)/pytest
+	sh scripts/ensure_browser.sh
+	KZKR_SCREENSHOT_DIR=$${KZKR_SCREENSHOT_DIR:-$(CURDIR)/test-artifacts/screenshots} $(BIN)/pytest
+
+## make test-ui: only the Dagster UI test in headless Chromium; screenshots into docs/screenshots
+test-ui: $(STAMP)
+	sh scripts/ensure_browser.sh
+	$(BIN)/pytest -m ui
 
 ## make ui: the Dagster UI on http://127.0.0.1:3000 with the schedule and sensor
 ui: $(STAMP)

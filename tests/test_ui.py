@@ -1,0 +1,326 @@
+"""The Dagster UI, tested as a person would: start it, open it in headless Chromium, look.
+
+The session's reference build (``kzkr build``, tests/conftest.py) recorded its run and every asset-check
+evaluation in ``<warehouse>/.dagster``. A copy of that warehouse directory is served by
+``dagster-webserver -m pipelines.definitions`` (the code location of `make ui`; no daemon, so the
+schedule and the sensor start no runs) on a free port of 127.0.0.1, and Debian's chromium, driven by
+Playwright, opens
+
+- the asset lineage with the mart groups expanded: every mart and ``warehouse/published`` is drawn,
+  materialized, with its checks passed;
+- a mart's Checks tab: every check of the asset shows its result from the build, the same results
+  the run recorded in the instance, and a registered paper discrepancy shows as a warning;
+- the run list: the build's run succeeded.
+
+Screenshots go to ``docs/screenshots/`` (``KZKR_SCREENSHOT_DIR`` overrides). Without chromium
+(``scripts/ensure_browser.sh`` installs it as root; `make test` calls it) the tests are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import BuiltWarehouse, build_info, kzkr_env
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("KZKR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
+SCREENSHOTS = Path(os.environ.get("KZKR_SCREENSHOT_DIR") or REPO / "docs" / "screenshots")
+WEBSERVER = str(Path(sys.executable).with_name("dagster-webserver"))
+START_TIMEOUT = 120.0  # seconds for the webserver to answer and load the code location
+UI_TIMEOUT = 60_000  # milliseconds for any one element to show (the test machines are busy)
+
+# The mart groups and, in each, marts the graph must show (tests/test_definitions.py checks the wiring).
+MART_GROUPS = ("demography", "migration", "education", "trade", "analytics", "publish")
+MARTS = (
+    "population_by_ethnicity",
+    "korean_diaspora",
+    "kazakhstani_citizens_in_korea",
+    "ethnic_korean_arrivals_f4",
+    "h_university_exchange",
+    "kazakhstan_trade_by_partner",
+    "kazakhstan_korea_trade",
+    "yearly_overview",
+    "published",
+)
+ASSET_NODE = '[class*="AssetNode_assetNodeContainer"]'
+MINIMAL_ASSET_NODE = '[class*="AssetNode_minimalAssetNodeContainer"]'
+GRAPH_VIEWPORTS = ((1800, 3000), (2300, 3800), (2900, 4800))
+CHECKED_ASSET = ("migration", "kazakhstani_citizens_in_korea")
+# A quality-gate check that warns: Table 3 prints totals that differ from M + F, registered as the
+# paper's own discrepancies (expectations/known_discrepancies.yml).
+WARNED_CHECK = "t3_sex_sum_equals_total"
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Nothing but the UI under test: every other host name fails to resolve.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+# Dagster's one-time "join the community" dialog, marked as already seen.
+SKIP_COMMUNITY_DIALOG = "window.localStorage.setItem('communityNux', '\"1\"');"
+# name, status and icon of every row of the Checks tab's list (each row: icon, name [title], status).
+CHECK_ROWS_JS = """() => Array.from(document.querySelectorAll('[title] + span')).map(s => {
+  const icon = s.parentElement.parentElement.querySelector('[role=img]');
+  return [s.previousElementSibling.getAttribute('title'), s.innerText.trim(),
+          icon ? icon.getAttribute('aria-label') : null];
+})"""
+
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+
+expect.set_options(timeout=UI_TIMEOUT)
+
+pytestmark = [
+    pytest.mark.ui,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no chromium at {CHROMIUM}: run scripts/ensure_browser.sh as root "
+        "(apt-get install chromium), or point KZKR_CHROMIUM at a Chromium binary",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class UI:
+    base_url: str
+    dagster_home: Path
+    run_id: str
+    log: Path
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str, data: bytes | None = None) -> bytes | None:
+    headers = {"Content-Type": "application/json"} if data else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=5) as resp:
+            return resp.read()
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+LOCATIONS_QUERY = json.dumps(
+    {
+        "query": "{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus "
+        "locationOrLoadError { __typename } } } } }"
+    }
+).encode()
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    """Poll /server_info, then the code location's load status, for at most START_TIMEOUT seconds."""
+    deadline = time.monotonic() + START_TIMEOUT
+    status = "no answer from /server_info"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"dagster-webserver exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        if _get(base_url + "/server_info") is not None:
+            body = _get(base_url + "/graphql", LOCATIONS_QUERY)
+            entries = json.loads(body)["data"]["workspaceOrError"].get("locationEntries", []) if body else []
+            status = f"code locations: {entries}"
+            if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                bad = [e for e in entries if e["locationOrLoadError"]["__typename"] != "RepositoryLocation"]
+                assert not bad, f"the code location failed to load: {bad}\n{log.read_text()[-4000:]}"
+                return
+        time.sleep(0.5)
+    pytest.fail(f"the UI was not ready after {START_TIMEOUT:.0f} s ({status}):\n{log.read_text()[-4000:]}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the webserver and its code server (its own process group): TERM, then KILL."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        except ProcessLookupError:
+            pass
+    # Whatever of the group outlived its leader (the code server) goes too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def ui(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UI]:
+    """`make ui`'s webserver on a copy of the reference build's warehouse (instance included)."""
+    wh = tmp_path_factory.mktemp("ui") / "warehouse"
+    shutil.copytree(
+        built_warehouse.warehouse_dir,
+        wh,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(".builds", ".build.lock"),
+    )
+    home = wh / ".dagster"
+    assert (home / "dagster.yaml").exists(), f"the reference build recorded no Dagster instance in {home}"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = kzkr_env(built_warehouse.raw_dir, wh, {"DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"})
+    log = wh.parent / "webserver.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [WEBSERVER, "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_ready(proc, base_url, log)
+        yield UI(base_url, home, build_info(wh / "kzkr.duckdb")[1], log)
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.add_init_script(SKIP_COMMUNITY_DIALOG)
+    context.set_default_timeout(UI_TIMEOUT)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def settle(page: Page) -> None:
+    """Wait for the page's requests to finish (bounded: Dagster polls, so it may never be idle)."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_load_state("networkidle", timeout=15_000)
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """A full-page PNG of the settled page."""
+    settle(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000, f"{path} is suspiciously small"
+    return path
+
+
+def recorded_check_results(ui: UI, asset: tuple[str, ...]) -> dict[str, tuple[bool, str]]:
+    """{check name: (passed, severity)} of the asset's check evaluations the build's run recorded."""
+    import dagster as dg
+
+    results: dict[str, tuple[bool, str]] = {}
+    with dg.DagsterInstance.from_config(str(ui.dagster_home)) as instance:
+        for entry in instance.all_logs(ui.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            ev = entry.get_dagster_event().asset_check_evaluation_data
+            if ev.asset_key == dg.AssetKey(list(asset)):
+                results[ev.check_name] = (ev.passed, ev.severity.value)
+    return results
+
+
+def open_mart_graph(page: Page, url: str) -> None:
+    """The lineage page, in a viewport large enough for the fitted graph to draw full asset nodes.
+
+    Dagster zooms the graph to fit and, below 60 %, draws bare name boxes instead of nodes with
+    their materialization and check status; a larger viewport is tried until the nodes are full.
+    """
+    for width, height in GRAPH_VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(url)
+        published = page.locator(ASSET_NODE).filter(has=page.get_by_text("published", exact=True))
+        expect(published).to_have_count(1)
+        settle(page)
+        if page.locator(MINIMAL_ASSET_NODE).count() == 0:
+            return
+    pytest.fail(f"even at {width}x{height} the asset graph only draws minimal nodes (zoomed out below 60 %)")
+
+
+def test_asset_graph_shows_the_marts_materialized_and_checked(ui: UI, page: Page) -> None:
+    selection = urllib.parse.quote(" or ".join(f"group:{g}" for g in MART_GROUPS), safe="")
+    expanded = urllib.parse.quote(",".join(f"global@global:{g}" for g in MART_GROUPS), safe="")
+    open_mart_graph(page, ui.url(f"/asset-groups~{selection}/?expanded={expanded}"))
+    for name in MARTS:
+        node = page.locator(ASSET_NODE).filter(has=page.get_by_text(name, exact=True))
+        expect(node).to_have_count(1)
+        expect(node).to_be_visible()
+        expect(node).to_contain_text("Materialized")
+        if name != "published":
+            expect(node).to_contain_text("Passed")  # the node's "Asset checks: n / m Passed"
+    for group in MART_GROUPS:
+        expect(page.get_by_text(group, exact=True).first).to_be_visible()
+    screenshot(page, "ui-asset-graph.png")
+
+
+def test_checks_tab_shows_the_builds_check_results(ui: UI, page: Page) -> None:
+    recorded = recorded_check_results(ui, CHECKED_ASSET)
+    assert WARNED_CHECK in recorded and any(n.startswith("not_null_") for n in recorded), recorded
+    # Tall enough for the whole list of checks (it only renders the rows in view).
+    page.set_viewport_size({"width": 1600, "height": max(1000, 300 + 50 * len(recorded))})
+    path = "/".join(CHECKED_ASSET)
+    page.goto(ui.url(f"/assets/{path}?view=checks&checkDetail={WARNED_CHECK}"))
+    expect(page.get_by_text(f"Checks ({len(recorded)})")).to_be_visible()
+    expect(page.get_by_text("t3_grain_unique", exact=True).first).to_be_visible()
+    page.wait_for_function("n => document.querySelectorAll('[title] + span').length >= n", arg=len(recorded))
+    rows = {name: (status, icon) for name, status, icon in page.evaluate(CHECK_ROWS_JS)}
+    assert set(rows) == set(recorded), (
+        f"the UI lists other checks than the run evaluated: {rows} vs {recorded}"
+    )
+    for name, (passed, severity) in recorded.items():
+        status, icon = rows[name]
+        if passed:
+            assert (status, icon) == ("Succeeded", "check_circle"), (name, status, icon)
+        else:  # only warnings: a failed ERROR check would have blocked the publish
+            assert (severity, status, icon) == ("WARN", "Failed", "warning_outline"), (name, status, icon)
+    assert rows["not_null_kazakhstani_citizens_in_korea_year"][0] == "Succeeded"  # a dbt test
+    assert rows["t3_grain_unique"][0] == "Succeeded"  # a quality-gate rule
+    # The selected check's latest evaluation: the registered paper discrepancies, status warned.
+    expect(page.get_by_text("Latest execution")).to_be_visible()
+    expect(page.get_by_text("registered paper discrepancies").first).to_be_visible()
+    expect(page.get_by_text("warned", exact=True)).to_be_visible()
+    screenshot(page, "ui-checks.png")
+
+
+def test_runs_list_shows_the_build_succeeded(ui: UI, page: Page) -> None:
+    page.set_viewport_size({"width": 1600, "height": 600})
+    page.goto(ui.url("/runs"))
+    row = page.locator('[class*="RunsFeedRow_rowGrid"]').filter(has_text=ui.run_id[:8])
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("warehouse_job")
+    expect(row).to_contain_text("Success")
+    screenshot(page, "ui-runs.png")
