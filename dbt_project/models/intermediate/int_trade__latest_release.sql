@@ -1,13 +1,11 @@
 -- Per reported year: the releases (vintages) that carry it, and the latest one,
 -- whose figures the published trade tables use. Only whole-year, all-commodity tables
--- count (the only kind the bureau's annual releases print; monthly or per-chapter tables
--- would otherwise compete with them).
+-- count (monthly or per-chapter tables would otherwise compete with them).
 with
 
 trade as (
 
-    select * from {{ ref('stg_bureau__foreign_trade_by_partner') }}
-    where period_months = 12 and hs_chapter = 0
+    select * from {{ ref('int_trade__annual_partners') }}
 
 ),
 

@@ -6,9 +6,7 @@ with
 
 mapped as (
 
-    -- whole-year, all-commodity tables: the grain the releases are compared on
-    select * from {{ ref('int_trade__partners_mapped') }}
-    where period_months = 12 and hs_chapter = 0
+    select * from {{ ref('int_trade__annual_partners') }}
 
 ),
 

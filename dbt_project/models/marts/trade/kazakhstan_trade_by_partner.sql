@@ -5,9 +5,7 @@ with
 
 mapped as (
 
-    -- whole-year, all-commodity tables (every table of the bureau's annual releases)
-    select * from {{ ref('int_trade__partners_mapped') }}
-    where period_months = 12 and hs_chapter = 0
+    select * from {{ ref('int_trade__annual_partners') }}
 
 ),
 
