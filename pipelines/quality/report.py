@@ -108,8 +108,49 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]
     return out
 
 
-def render_markdown(outcome: GateOutcome) -> str:
+Table = tuple[list[str], list[list[Any]]]
+
+
+def _summary_table(outcome: GateOutcome) -> Table:
     c = outcome.counts
+    rows: list[list[Any]] = [
+        ["passed", c["passed"]],
+        ["warned", c["warned"]],
+        ["failed", c["failed"]],
+        ["total", len(outcome.results)],
+    ]
+    return ["status", "checks"], rows
+
+
+def _not_passed_table(not_passed: Sequence[RuleOutcome]) -> Table:
+    header = ["status", "check", "asset", "paper table", "observed", "expected"]
+    rows: list[list[Any]] = [
+        [STATUS_WORD[r.status], r.rule.id, r.rule.asset_path, r.rule.paper_table, r.summary, r.expected]
+        for r in not_passed
+    ]
+    return header, rows
+
+
+def _discrepancy_table(outcome: GateOutcome) -> Table:
+    header = ["status", "source table", "row", "column", "stated", "computed", "difference", "rule", "note"]
+    rows: list[list[Any]] = [
+        [
+            d.status,
+            d.source_table,
+            d.row_label,
+            d.column_label,
+            _num(d.stated_value),
+            _num(d.computed_value),
+            _num(d.difference),
+            d.rule,
+            d.note,
+        ]
+        for d in outcome.discrepancies
+    ]
+    return header, rows
+
+
+def render_markdown(outcome: GateOutcome) -> str:
     lines = [
         "# Data-quality report",
         "",
@@ -125,55 +166,18 @@ def render_markdown(outcome: GateOutcome) -> str:
         "",
         "## Summary",
         "",
-        *_md_table(
-            ["status", "checks"],
-            [
-                ["passed", c["passed"]],
-                ["warned", c["warned"]],
-                ["failed", c["failed"]],
-                ["total", len(outcome.results)],
-            ],
-        ),
+        *_md_table(*_summary_table(outcome)),
         "",
     ]
     not_passed = [r for r in _sorted(outcome.results) if r.status != PASSED]
     lines += ["## Checks that did not pass", ""]
     if not_passed:
-        lines += _md_table(
-            ["status", "check", "asset", "paper table", "observed", "expected"],
-            [
-                [
-                    STATUS_WORD[r.status],
-                    r.rule.id,
-                    r.rule.asset_path,
-                    r.rule.paper_table,
-                    r.summary,
-                    r.expected,
-                ]
-                for r in not_passed
-            ],
-        )
+        lines += _md_table(*_not_passed_table(not_passed))
     else:
         lines.append("None: every check passed.")
     lines += ["", "## Paper discrepancies", ""]
     if outcome.discrepancies:
-        lines += _md_table(
-            ["status", "source table", "row", "column", "stated", "computed", "difference", "rule", "note"],
-            [
-                [
-                    d.status,
-                    d.source_table,
-                    d.row_label,
-                    d.column_label,
-                    _num(d.stated_value),
-                    _num(d.computed_value),
-                    _num(d.difference),
-                    d.rule,
-                    d.note,
-                ]
-                for d in outcome.discrepancies
-            ],
-        )
+        lines += _md_table(*_discrepancy_table(outcome))
     else:
         lines.append("None found.")
     lines += ["", "## Failing rows", ""]
@@ -244,7 +248,6 @@ def _html_table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, classes
 
 
 def render_html(outcome: GateOutcome) -> str:
-    c = outcome.counts
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Data-quality report {_h(outcome.run_id[:8])}</title><style>{CSS}</style></head><body>",
@@ -258,56 +261,19 @@ def render_html(outcome: GateOutcome) -> str:
         "with the same stated and computed values; every other failure is an ERROR and blocks "
         "publishing.</p>",
         "<h2>Summary</h2>",
-        _html_table(
-            ["status", "checks"],
-            [
-                ["passed", c["passed"]],
-                ["warned", c["warned"]],
-                ["failed", c["failed"]],
-                ["total", len(outcome.results)],
-            ],
-            classes=["status", "num"],
-        ),
+        _html_table(*_summary_table(outcome), classes=["status", "num"]),
     ]
     not_passed = [r for r in _sorted(outcome.results) if r.status != PASSED]
     parts.append("<h2>Checks that did not pass</h2>")
     parts.append(
-        _html_table(
-            ["status", "check", "asset", "paper table", "observed", "expected"],
-            [
-                [
-                    STATUS_WORD[r.status],
-                    r.rule.id,
-                    r.rule.asset_path,
-                    r.rule.paper_table,
-                    r.summary,
-                    r.expected,
-                ]
-                for r in not_passed
-            ],
-            classes=["status"],
-        )
+        _html_table(*_not_passed_table(not_passed), classes=["status"])
         if not_passed
         else "<p>None: every check passed.</p>"
     )
     parts.append("<h2>Paper discrepancies</h2>")
     parts.append(
         _html_table(
-            ["status", "source table", "row", "column", "stated", "computed", "difference", "rule", "note"],
-            [
-                [
-                    d.status,
-                    d.source_table,
-                    d.row_label,
-                    d.column_label,
-                    _num(d.stated_value),
-                    _num(d.computed_value),
-                    _num(d.difference),
-                    d.rule,
-                    d.note,
-                ]
-                for d in outcome.discrepancies
-            ],
+            *_discrepancy_table(outcome),
             classes=["status", "", "", "", "num", "num", "num"],
         )
         if outcome.discrepancies
