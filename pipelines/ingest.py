@@ -145,6 +145,26 @@ def _other_line_ending(chunk: bytes, prev_last: bytes, crlf: bool) -> int | None
     return i if i >= 0 else None
 
 
+def _check_start(head: bytes, label: str) -> None:
+    """The file's first bytes: not empty, no byte-order mark."""
+    if not head:
+        raise RawInputError(label, "the file is empty (expected a header line and data rows)", line=1)
+    if head.startswith(codecs.BOM_UTF8):
+        raise RawInputError(
+            label, "starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM", 1, "1"
+        )
+
+
+def _not_utf8(label: str, byte: int, line: int, col: int) -> RawInputError:
+    return RawInputError(
+        label,
+        f"is not valid UTF-8 (byte 0x{byte:02X}); the file must be UTF-8 "
+        "(was it saved as cp1251 / Windows-1251?)",
+        line,
+        f"{col} (character position)",
+    )
+
+
 def _check_bytes(path: Path, label: str) -> tuple[str, str]:
     """Stream the file once: sha256, UTF-8 validity, BOM. Returns (sha256, first line)."""
     digest = hashlib.sha256()
@@ -156,13 +176,7 @@ def _check_bytes(path: Path, label: str) -> tuple[str, str]:
     crlf: bool | None = None  # whether line 1 ends with CRLF; every line must end the same way
     prev_last = b""
     with path.open("rb") as fh:
-        head = fh.read(3)
-        if not head:
-            raise RawInputError(label, "the file is empty (expected a header line and data rows)", line=1)
-        if head.startswith(codecs.BOM_UTF8):
-            raise RawInputError(
-                label, "starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM", 1, "1"
-            )
+        _check_start(fh.read(3), label)
         fh.seek(0)
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
@@ -191,13 +205,7 @@ def _check_bytes(path: Path, label: str) -> tuple[str, str]:
                     line += before.count(b"\n")
                     if b"\n" not in window[: exc.start]:
                         col += consumed - (before.rfind(b"\n") + 1)
-                raise RawInputError(
-                    label,
-                    f"is not valid UTF-8 (byte 0x{chunk[exc.start]:02X}); the file must be UTF-8 "
-                    "(was it saved as cp1251 / Windows-1251?)",
-                    line,
-                    f"{col} (character position)",
-                ) from None
+                raise _not_utf8(label, chunk[exc.start], line, col) from None
             consumed += len(chunk)
             newlines += chunk.count(b"\n")
             prev_last = chunk[-1:]
@@ -488,22 +496,11 @@ def precheck_file(spec: RawFile, raw_dir: Path) -> None:
     path = resolve_raw_path(raw_dir, spec.filename)
     with path.open("rb") as fh:
         head = fh.readline(1 << 20)
-    if not head:
-        raise RawInputError(label, "the file is empty (expected a header line and data rows)", line=1)
-    if head.startswith(codecs.BOM_UTF8):
-        raise RawInputError(
-            label, "starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM", 1, "1"
-        )
+    _check_start(head, label)
     try:
         first_line = head.decode("utf-8").rstrip("\n").rstrip("\r")
     except UnicodeDecodeError as exc:
-        raise RawInputError(
-            label,
-            f"is not valid UTF-8 (byte 0x{head[exc.start]:02X}); the file must be UTF-8 "
-            "(was it saved as cp1251 / Windows-1251?)",
-            1,
-            f"{exc.start + 1} (character position)",
-        ) from None
+        raise _not_utf8(label, head[exc.start], 1, exc.start + 1) from None
     _check_header(spec, first_line, label)
     _check_sidecar(spec, path, label)
 
