@@ -11,7 +11,12 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.dbt import (
+from pipelines.ingest.specs import RAW_FILES, RawFile
+from pipelines.ingest.validate import RawInputError, connect, validate_and_load
+from pipelines.publish.warehouse import FINGERPRINT_TAG, fingerprint, pause_point, publish, stamp_build
+from pipelines.settings import Settings
+from pipelines.summary import mart_row_counts
+from pipelines.transform.project import (
     MART_SCHEMAS,
     KzkrTranslator,
     dbt_database_path,
@@ -19,11 +24,6 @@ from pipelines.dbt import (
     ensure_manifest,
     prune_run_targets,
 )
-from pipelines.ingest import RawInputError, connect, validate_and_load
-from pipelines.raw_specs import RAW_FILES, RawFile
-from pipelines.settings import Settings
-from pipelines.summary import mart_row_counts
-from pipelines.warehouse import FINGERPRINT_TAG, fingerprint, pause_point, publish, stamp_build
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -50,7 +50,7 @@ def _ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
         key=dg.AssetKey(["raw", spec.name]),
         group_name="raw",
         description=f"{spec.description}\n\nLoaded from `raw/{spec.filename}` with its explicit schema "
-        "(pipelines/raw_specs.py); rejects bad input naming file, line and column.",
+        "(pipelines/ingest/specs.py); rejects bad input naming file, line and column.",
         kinds={"duckdb", "csv"},
         metadata={"file": f"raw/{spec.filename}", "key": ", ".join(spec.key)},
     )

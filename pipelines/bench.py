@@ -8,7 +8,7 @@ touched), printed as Markdown tables (docs/benchmarks.md records a run):
    run's instance storage) plus what happens before the run starts (interpreter and imports,
    fingerprint, up-front validation, Dagster definitions and dbt manifest) and after it ends
    (summary). Compared with the same project's plain ``dbt build`` on a database that holds only
-   the raw schema (made by ``python -m pipelines.ingest``), run right after it.
+   the raw schema (made by ``python -m pipelines.ingest.validate``), run right after it.
 2. **No-op rebuild**: ``kzkr build`` with nothing changed must skip (it compares the fingerprint
    stored in ``meta.build_info``); then ``kzkr build --force`` must build and publish again.
 3. **Scale**: for each of ``BENCH_SCALES`` (default ``1e5,1e6,1e7`` trade rows) a synthetic raw
@@ -530,7 +530,7 @@ class PlainDbt:
 
 
 def measure_plain_dbt(raw_dir: Path, work: Path, timeout: float | None) -> PlainDbt:
-    """``python -m pipelines.ingest`` into a raw-only file, then plain ``dbt build`` on a copy of it,
+    """``python -m pipelines.ingest.validate`` into a raw-only file, then plain ``dbt build`` on a copy of it,
     twice: cold (a fresh target directory: dbt parses the whole project, as in a fresh clone or CI)
     and warm (the partial parse a developer's repeated ``dbt build`` gets: the fastest baseline, the
     one the 2× target is measured against)."""
@@ -539,7 +539,7 @@ def measure_plain_dbt(raw_dir: Path, work: Path, timeout: float | None) -> Plain
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     raw_only = work / "raw_only.duckdb"  # not raw.duckdb: its catalog would shadow the schema `raw`
     ing = run_measured(
-        [sys.executable, "-m", "pipelines.ingest", "--raw-dir", str(raw_dir), "--db", str(raw_only)],
+        [sys.executable, "-m", "pipelines.ingest.validate", "--raw-dir", str(raw_dir), "--db", str(raw_only)],
         env=env,
         cwd=PROJECT_ROOT,
         timeout=timeout,
@@ -605,7 +605,7 @@ def machine() -> dict[str, str]:
 def full_build_section(work: Path, timeout: float | None) -> dict[str, Any]:
     raw = PROJECT_ROOT / "raw"
     wh = work / "warehouse-real"
-    from pipelines.raw_specs import TRADE
+    from pipelines.ingest.specs import TRADE
     from pipelines.synth import count_rows
 
     rows = count_rows(raw / TRADE.filename)
@@ -632,7 +632,7 @@ def full_build_section(work: Path, timeout: float | None) -> dict[str, Any]:
 def scale_section(
     scales: Sequence[int], work: Path, timeout: float | None, keep: bool
 ) -> list[dict[str, Any]]:
-    from pipelines.raw_specs import TRADE
+    from pipelines.ingest.specs import TRADE
     from pipelines.synth import format_scale, synthesize
 
     out = []

@@ -25,10 +25,10 @@ import dagster as dg
 import duckdb
 from dagster import AssetCheckExecutionContext
 
-from pipelines.quality.gate import FAILED, PASSED, WARNED, RuleOutcome, run_gate, write_results
-from pipelines.quality.report import ReportPaths, write_reports
-from pipelines.quality.spec import Catalog, load_catalog
-from pipelines.warehouse import pause_point
+from pipelines.audit.quality.gate import FAILED, PASSED, WARNED, RuleOutcome, run_gate, write_results
+from pipelines.audit.quality.report import ReportPaths, write_reports
+from pipelines.audit.quality.spec import Catalog, load_catalog
+from pipelines.publish.warehouse import pause_point
 
 CHECK_NAME = "quality_gate"
 MAX_METADATA_ROWS = 30
@@ -125,8 +125,8 @@ def check_result(result: RuleOutcome, paths: ReportPaths | None) -> dg.AssetChec
 
 
 def _figures(build_db: Path, reports_dir: Path) -> list[Any]:
-    """The redrawn figures and table trends, embedded in the report (pipelines/figures.py)."""
-    from pipelines.figures import render_figures
+    """The redrawn figures and table trends, embedded in the report (pipelines/audit/figures.py)."""
+    from pipelines.audit.figures import render_figures
 
     with duckdb.connect(str(build_db), read_only=True) as con:
         return render_figures(con, reports_dir / "figures")

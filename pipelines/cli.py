@@ -47,8 +47,8 @@ def _say(msg: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from pipelines.ingest import RawInputError, precheck_all
-    from pipelines.warehouse import (
+    from pipelines.ingest.validate import RawInputError, precheck_all
+    from pipelines.publish.warehouse import (
         BuildLockedError,
         build_lock,
         clean_stale_builds,
@@ -106,9 +106,9 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
     import dagster as dg
 
     from pipelines.definitions import JOB_NAME, defs
-    from pipelines.raw_specs import RAW_FILES
+    from pipelines.ingest.specs import RAW_FILES
+    from pipelines.publish.warehouse import FINGERPRINT_TAG, clean_stale_builds
     from pipelines.summary import print_summary
-    from pipelines.warehouse import FINGERPRINT_TAG, clean_stale_builds
 
     job = defs.resolve_job_def(JOB_NAME)
     with dg.DagsterInstance.get() as instance:
@@ -126,7 +126,7 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
             for e in result.all_events
             if e.event_type_value == "ASSET_CHECK_EVALUATION"
         ]
-        # Claim verdicts are reported on their own line (pipelines/claims.py), not as checks.
+        # Claim verdicts are reported on their own line (pipelines/audit/claims.py), not as checks.
         evaluations = [ev for ev in evaluations if not ev.check_name.startswith("claim_")]
         failed_checks = [
             ev for ev in evaluations if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
@@ -180,7 +180,7 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from pipelines.warehouse import BuildLockedError, build_lock, history, rollback
+    from pipelines.publish.warehouse import BuildLockedError, build_lock, history, rollback
 
     settings = Settings.from_env()
     if args.list:

@@ -8,10 +8,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipelines.assets import INGEST_ASSETS, WarehouseResource, kzkr_dbt_assets, published_warehouse
+from pipelines.audit.claims import CLAIM_CHECKS
 from pipelines.checks import QUALITY_CHECKS
-from pipelines.claims import CLAIM_CHECKS
-from pipelines.dbt import DBT_EXECUTABLE, dbt_project
 from pipelines.settings import Settings
+from pipelines.transform.project import DBT_EXECUTABLE, dbt_project
 
 JOB_NAME = "warehouse_job"
 # Runs carrying this tag are limited to one at a time by the instance's run queue

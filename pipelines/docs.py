@@ -12,8 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from pipelines.dbt import DBT_EXECUTABLE
 from pipelines.settings import DBT_PROJECT_DIR, Settings
+from pipelines.transform.project import DBT_EXECUTABLE
 
 
 def generate(settings: Settings, target: Path) -> Path:

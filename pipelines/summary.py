@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.claims import claims_counts, claims_summary_line, print_claims
-from pipelines.dbt import MART_SCHEMAS
+from pipelines.audit.claims import claims_counts, claims_summary_line, print_claims
 from pipelines.settings import Settings
+from pipelines.transform.project import MART_SCHEMAS
 
 
 def mart_row_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
@@ -59,7 +59,7 @@ def _known_discrepancies(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def print_report(settings: Settings) -> int:
     """`kzkr report`: checks, the paper's discrepancies and claim verdicts of the published build."""
-    from pipelines.quality.report import print_quality_report
+    from pipelines.audit.quality.report import print_quality_report
 
     if not settings.published.exists():
         print(f"error: {settings.published} does not exist yet; run `make run` first")

@@ -3,7 +3,7 @@
 The output is a complete raw directory that the real ingest accepts: every file of ``raw/``
 (the paper tables, their sidecars, ``_schema/``) copied unchanged, and a synthetic
 ``bureau_foreign_trade_by_partner.csv`` in the bureau's exact 12-column format
-(:data:`pipelines.raw_specs.TRADE`) next to a copy of the real trade file's sidecar.
+(:data:`pipelines.ingest.specs.TRADE`) next to a copy of the real trade file's sidecar.
 
 How the N rows are laid out (what each of the 12 columns means stays what it means in the
 bureau's releases):
@@ -45,8 +45,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest import sidecar_path
-from pipelines.raw_specs import TRADE
+from pipelines.ingest.specs import TRADE
+from pipelines.ingest.validate import sidecar_path
 from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 
 MONTHS_RU = (

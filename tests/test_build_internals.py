@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.dbt import DBT_STABLE_DB, dbt_database_path, prune_run_targets
-from pipelines.ingest import connect
+from pipelines.ingest.validate import connect
+from pipelines.transform.project import DBT_STABLE_DB, dbt_database_path, prune_run_targets
 
 
 def test_ingest_connections_have_a_memory_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The claims registry (raw/claims.yml) and its evaluation (pipelines/claims.py).
+"""The claims registry (raw/claims.yml) and its evaluation (pipelines/audit/claims.py).
 
 Unit tests: every verdict rule with a case per outcome, the hedges, registry validation, the quotes
 against the paper text, the Dagster check definitions. End-to-end tests (marked e2e) evaluate every

@@ -287,7 +287,7 @@ def test_lock_message_names_a_holder_that_has_not_written_its_pid_yet(tmp_path: 
     import fcntl
     import threading
 
-    from pipelines.warehouse import BuildLockedError, build_lock
+    from pipelines.publish.warehouse import BuildLockedError, build_lock
 
     settings = Settings(raw_dir=tmp_path / "raw", warehouse_dir=tmp_path / "warehouse")
     settings.warehouse_dir.mkdir()

@@ -8,7 +8,7 @@ its holder; and the next build removes the killed build's leftovers. The steps r
 another on one warehouse (each killed build is the "next build" of the previous one), and the last
 test runs a build to completion: it succeeds and leaves ``.builds/`` empty.
 
-The kill point: with the test hook ``KZKR_TEST_PAUSE_AT=<step>`` (``pipelines.warehouse.pause_point``)
+The kill point: with the test hook ``KZKR_TEST_PAUSE_AT=<step>`` (``pipelines.publish.warehouse.pause_point``)
 the build prints ``KZKR_TEST_PAUSED <step>`` and sleeps there. Where a step has no hook yet, the test
 kills when the step's progress line appears instead (``  ingest``, ``  dbt``, the dbt summary line
 for the checks, ``  publish``) — same step, a less exact moment.
@@ -42,9 +42,9 @@ from conftest import (
     sha256_tree,
 )
 
+from pipelines.publish.warehouse import build_lock
 from pipelines.settings import Settings
 from pipelines.summary import mart_row_counts
-from pipelines.warehouse import build_lock
 
 pytestmark = pytest.mark.e2e
 

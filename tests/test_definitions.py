@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from pipelines.definitions import CONCURRENCY_TAG, JOB_NAME, defs, raw_files_changed
-from pipelines.raw_specs import RAW_FILES
+from pipelines.ingest.specs import RAW_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 

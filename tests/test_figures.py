@@ -1,4 +1,4 @@
-"""The redrawn figures (pipelines/figures.py): PNGs from the real warehouse, records for the figures
+"""The redrawn figures (pipelines/audit/figures.py): PNGs from the real warehouse, records for the figures
 that cannot be drawn, graceful records when a mart is missing, and rendering speed."""
 
 import time
@@ -22,7 +22,7 @@ def test_importing_the_module_does_not_import_matplotlib() -> None:
     import subprocess
     import sys
 
-    code = "import sys, pipelines.figures; print('matplotlib' in sys.modules)"
+    code = "import sys, pipelines.audit.figures; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -18,8 +18,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.ingest import COUNT_RE, RawInputError, validate_and_load
-from pipelines.raw_specs import TABLE3, TABLE4, TABLE5, RawFile
+from pipelines.ingest.specs import TABLE3, TABLE4, TABLE5, RawFile
+from pipelines.ingest.validate import COUNT_RE, RawInputError, validate_and_load
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 COUNT_COLUMNS = ("total", "male", "female")  # TABLE4's count columns: "-" and blank allowed

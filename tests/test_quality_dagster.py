@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from conftest import BuiltWarehouse
 
+from pipelines.audit.quality.spec import load_catalog
 from pipelines.checks import QUALITY_CHECKS
-from pipelines.quality.spec import load_catalog
 from pipelines.settings import Settings
 
 PUBLISHED = dg.AssetKey(["warehouse", "published"])

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from conftest import BuiltWarehouse
 
-from pipelines.quality.engine import BatchData, fetch_batches, validate_frames
-from pipelines.quality.gate import (
+from pipelines.audit.quality.engine import BatchData, fetch_batches, validate_frames
+from pipelines.audit.quality.gate import (
     FAILED,
     KNOWN,
     NOT_FOUND,
@@ -26,8 +26,8 @@ from pipelines.quality.gate import (
     run_gate,
     write_results,
 )
-from pipelines.quality.report import print_quality_report, render_html, render_markdown, write_reports
-from pipelines.quality.spec import Batch, Catalog, load_catalog
+from pipelines.audit.quality.report import print_quality_report, render_html, render_markdown, write_reports
+from pipelines.audit.quality.spec import Batch, Catalog, load_catalog
 from pipelines.settings import EXPECTATIONS_DIR, Settings
 
 T3 = "migration.kazakhstani_citizens_in_korea"

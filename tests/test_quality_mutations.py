@@ -14,8 +14,8 @@ import duckdb
 import pytest
 from conftest import BuiltWarehouse
 
-from pipelines.quality.gate import FAILED, run_gate
-from pipelines.quality.spec import Catalog, load_catalog
+from pipelines.audit.quality.gate import FAILED, run_gate
+from pipelines.audit.quality.spec import Catalog, load_catalog
 
 T1 = "demography.population_by_ethnicity"
 T2 = "demography.korean_diaspora"

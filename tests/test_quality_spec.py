@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.dbt import MART_SCHEMAS
-from pipelines.quality.spec import QualitySpecError, load_catalog
+from pipelines.audit.quality.spec import QualitySpecError, load_catalog
 from pipelines.settings import EXPECTATIONS_DIR, PROJECT_ROOT
+from pipelines.transform.project import MART_SCHEMAS
 
 PAPER = PROJECT_ROOT.parent / "shared" / "paper" / "000_277e2761ebdb236e.txt"
 DOMAINS = {"demography", "migration", "education", "trade"}
@@ -125,7 +125,9 @@ def test_register_entry_for_unknown_rule_is_rejected(tmp_path: Path) -> None:
         load_catalog(root)
 
 
-@pytest.mark.parametrize("module", ["pipelines.definitions", "pipelines.checks", "pipelines.quality.report"])
+@pytest.mark.parametrize(
+    "module", ["pipelines.definitions", "pipelines.checks", "pipelines.audit.quality.report"]
+)
 def test_loading_definitions_does_not_import_great_expectations(module: str) -> None:
     code = (
         f"import sys, {module}\n"

@@ -1,6 +1,6 @@
 """Provenance sidecars of ``raw/``: every raw CSV has a ``<name>.meta.yml`` that validates against
 ``raw/_schema/sidecar.schema.json`` and describes exactly the CSV's columns; each CSV's header is the one
-declared in ``pipelines.raw_specs``; the quotes of the economic events occur verbatim in the paper text;
+declared in ``pipelines.ingest.specs``; the quotes of the economic events occur verbatim in the paper text;
 the bureau file is a byte-identical copy of its shared source. No network.
 """
 
@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from pipelines.raw_specs import ECONOMIC_EVENTS, RAW_FILES, TRADE, RawFile
+from pipelines.ingest.specs import ECONOMIC_EVENTS, RAW_FILES, TRADE, RawFile
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "raw"
@@ -59,12 +59,12 @@ def validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
 def test_every_spec_file_is_present() -> None:
     present = {p.name for p in CSV_FILES}
     missing = sorted(set(SPECS) - present)
-    assert not missing, f"raw files declared in pipelines.raw_specs but absent from raw/: {missing}"
+    assert not missing, f"raw files declared in pipelines.ingest.specs but absent from raw/: {missing}"
 
 
 def test_every_csv_is_declared_in_raw_specs() -> None:
     undeclared = sorted(p.name for p in CSV_FILES if p.name not in SPECS)
-    assert not undeclared, f"CSV files in raw/ without a RawFile in pipelines.raw_specs: {undeclared}"
+    assert not undeclared, f"CSV files in raw/ without a RawFile in pipelines.ingest.specs: {undeclared}"
 
 
 @pytest.mark.parametrize("csv_path", CSV_FILES, ids=lambda p: p.name)
@@ -100,7 +100,7 @@ def test_sidecar_units_and_ambiguous_cells_name_real_columns(csv_path: Path) -> 
 @pytest.mark.parametrize("csv_path", CSV_FILES, ids=lambda p: p.name)
 def test_csv_header_matches_raw_specs(csv_path: Path) -> None:
     spec = SPECS.get(csv_path.name)
-    assert spec is not None, f"{csv_path.name} is not declared in pipelines.raw_specs"
+    assert spec is not None, f"{csv_path.name} is not declared in pipelines.ingest.specs"
     assert _header(csv_path) == spec.header
 
 

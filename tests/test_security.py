@@ -10,10 +10,10 @@ import duckdb
 import pytest
 from conftest import REPO, BuiltWarehouse, run_kzkr, sha256_file, sha256_tree
 
-from pipelines.ingest import RawInputError, resolve_raw_path, sidecar_path, validate_and_load
-from pipelines.raw_specs import TABLE4, TABLE5, TRADE
+from pipelines.ingest.specs import TABLE4, TABLE5, TRADE
+from pipelines.ingest.validate import RawInputError, resolve_raw_path, sidecar_path, validate_and_load
+from pipelines.publish.warehouse import fingerprint
 from pipelines.settings import Settings
-from pipelines.warehouse import fingerprint
 
 INJECTION = "'); drop table x; --"
 

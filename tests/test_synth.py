@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pipelines import bench, synth
-from pipelines.ingest import known_partner_names, project_root, validate_all, validate_file
-from pipelines.raw_specs import RAW_FILES, TRADE
+from pipelines.ingest.specs import RAW_FILES, TRADE
+from pipelines.ingest.validate import known_partner_names, project_root, validate_all, validate_file
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "raw"

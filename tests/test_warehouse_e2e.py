@@ -302,7 +302,7 @@ def test_unchanged_rebuild_is_skipped_and_force_rebuilds(
 
 
 def test_dbt_reuses_its_partial_parse(built_warehouse: BuiltWarehouse) -> None:
-    """dbt opens the build file under one stable path (pipelines/dbt.py), so the parse made when
+    """dbt opens the build file under one stable path (pipelines/transform/project.py), so the parse made when
     the definitions load is reused by `dbt build` instead of the whole project being re-parsed."""
     logs = sorted((built_warehouse.warehouse_dir / "logs").glob("dbt-*.log"))
     assert logs, "the build wrote no dbt log"

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import duckdb
 
-from pipelines.quality.gate import (
+from pipelines.audit.quality.gate import (
     FAILED,
     KNOWN,
     NOT_FOUND,
@@ -331,7 +331,7 @@ def write_reports(
 ) -> ReportPaths:
     """Write ``quality-<run_id>.md/.html`` and ``latest.md/.html``; keep the newest ``keep`` reports.
 
-    ``figures`` (pipelines.figures.Figure) are embedded, with paths relative to ``reports_dir``."""
+    ``figures`` (pipelines.audit.figures.Figure) are embedded, with paths relative to ``reports_dir``."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     md, htm = render_markdown(outcome), render_html(outcome)
     if figures:
@@ -355,7 +355,7 @@ def write_reports(
 
 
 def _figures_markdown(figures: Sequence[Any], reports_dir: Path) -> str:
-    from pipelines.figures import figures_markdown
+    from pipelines.audit.figures import figures_markdown
 
     return figures_markdown(figures, relative_to=reports_dir) + "\n"
 

@@ -17,8 +17,14 @@ from typing import Any
 
 import duckdb
 
-from pipelines.quality.engine import BatchData, ValidationResult, fetch_batches, jsonable, validate_frames
-from pipelines.quality.spec import Catalog, ExpectationSpec, RegisterEntry, Rule, load_catalog
+from pipelines.audit.quality.engine import (
+    BatchData,
+    ValidationResult,
+    fetch_batches,
+    jsonable,
+    validate_frames,
+)
+from pipelines.audit.quality.spec import Catalog, ExpectationSpec, RegisterEntry, Rule, load_catalog
 
 PASSED, WARNED, FAILED = "passed", "warned", "failed"
 KNOWN, UNREGISTERED, NOT_FOUND = "known", "unregistered", "not_found"

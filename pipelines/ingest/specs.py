@@ -1,7 +1,7 @@
 """The explicit schema of every file under ``raw/``.
 
 Nothing is type-guessed: each raw CSV has exactly these columns, in this order, and every cell
-must match its column's kind. The ingest step (``pipelines.ingest``) enforces this and loads
+must match its column's kind. The ingest step (``pipelines.ingest.validate``) enforces this and loads
 each file into the table ``raw.<name>`` of the build database.
 
 Cell kinds

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipelines.quality.spec import Batch, Catalog, ExpectationSpec
+from pipelines.audit.quality.spec import Batch, Catalog, ExpectationSpec
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -10,7 +10,7 @@ was expected. Validation happens in two passes so that it stays cheap at any fil
    against its column's pattern and range in SQL; then keys, then the typed load.
 
 Nothing here builds SQL from file contents: paths are bound as parameters, identifiers come
-from :mod:`pipelines.raw_specs` only, and file values are only ever compared as data.
+from :mod:`pipelines.ingest.specs` only, and file values are only ever compared as data.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from pipelines.raw_specs import BY_NAME, RAW_FILES, TRADE, Column, RawFile
+from pipelines.ingest.specs import BY_NAME, RAW_FILES, TRADE, Column, RawFile
 
 # A count as printed: well-placed comma thousands separators, or plain digits.
 COUNT_RE = r"^([0-9]{1,3}(,[0-9]{3})+|[0-9]+)$"
@@ -360,7 +360,7 @@ def known_partner_names(project_root: Path) -> set[str]:
 
 
 def project_root() -> Path:
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
 def validate_and_load(

@@ -2,13 +2,13 @@
 
 Layout:
 
-- :mod:`pipelines.quality.spec` reads the suites, their batch queries and the register of known
+- :mod:`pipelines.audit.quality.spec` reads the suites, their batch queries and the register of known
   paper discrepancies (plain JSON/YAML; no Great Expectations import).
-- :mod:`pipelines.quality.engine` runs the batch queries read-only in DuckDB and validates their rows
+- :mod:`pipelines.audit.quality.engine` runs the batch queries read-only in DuckDB and validates their rows
   with Great Expectations' pandas data source (imported lazily: it costs seconds).
-- :mod:`pipelines.quality.gate` turns the validation results into one verdict per rule (passed /
+- :mod:`pipelines.audit.quality.gate` turns the validation results into one verdict per rule (passed /
   warned / failed), matching failures against the register, and writes them into the build file.
-- :mod:`pipelines.quality.report` renders the Markdown/HTML report and the terminal report.
+- :mod:`pipelines.audit.quality.report` renders the Markdown/HTML report and the terminal report.
 
 Nothing here imports Great Expectations at module import time.
 """

@@ -1,6 +1,6 @@
 """Run the quality gate by hand on any warehouse or build file (read-only), e.g. while editing a suite:
 
-    python -m pipelines.quality warehouse/kzkr.duckdb [--batch t3_sex_sums] [--markdown report.md]
+    python -m pipelines.audit.quality warehouse/kzkr.duckdb [--batch t3_sex_sums] [--markdown report.md]
 
 Prints one line per check and the paper discrepancies; exit status 1 if a check fails with ERROR.
 """
@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipelines.quality.gate import FAILED, run_gate
-from pipelines.quality.report import STATUS_WORD, render_markdown
+from pipelines.audit.quality.gate import FAILED, run_gate
+from pipelines.audit.quality.report import STATUS_WORD, render_markdown
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.quality", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.audit.quality", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("db", type=Path, help="a DuckDB file with the mart tables")
     parser.add_argument("--batch", action="append", help="only the rules of this batch (repeatable)")
     parser.add_argument("--markdown", type=Path, help="also write the Markdown report here")

@@ -1,0 +1,1 @@
+"""Stage 1, ingest: raw/ files validated and loaded into the build file (raw.* tables)."""
