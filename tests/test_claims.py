@@ -20,7 +20,7 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines import claims as C
+from pipelines.audit import claims as C
 from pipelines.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

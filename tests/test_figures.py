@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines import figures as F
+from pipelines.audit import figures as F
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NOT_DRAWN = {
