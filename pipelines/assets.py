@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipelines.audit.claims.asset import CLAIMS_KEY
 from pipelines.ingest.specs import RAW_FILES, RawFile
 from pipelines.ingest.validate import RawInputError, connect, validate_and_load
 from pipelines.publish.warehouse import FINGERPRINT_TAG, fingerprint, pause_point, publish, stamp_build
@@ -173,7 +174,7 @@ def _report_links(settings: Settings) -> dict[str, dg.MetadataValue]:
 @dg.asset(
     key=dg.AssetKey(["warehouse", "published"]),
     group_name="publish",
-    deps=MART_KEYS,
+    deps=[*MART_KEYS, CLAIMS_KEY],  # the claims write quality.claims into the build before it is published
     description="Publishes the audited build atomically as warehouse/kzkr.duckdb (write-audit-publish); "
     "the previous build is kept under warehouse/history/ for `kzkr rollback`.",
     kinds={"duckdb"},

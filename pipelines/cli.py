@@ -126,7 +126,7 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
             for e in result.all_events
             if e.event_type_value == "ASSET_CHECK_EVALUATION"
         ]
-        # Claim verdicts are reported on their own line (pipelines/audit/claims.py), not as checks.
+        # Claim verdicts are findings reported on their own line (pipelines/audit/claims/), not as checks.
         evaluations = [ev for ev in evaluations if not ev.check_name.startswith("claim_")]
         failed_checks = [
             ev for ev in evaluations if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR

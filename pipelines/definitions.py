@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipelines.assets import INGEST_ASSETS, WarehouseResource, kzkr_dbt_assets, published_warehouse
-from pipelines.audit.claims import CLAIM_CHECKS
+from pipelines.audit.claims.asset import build_claims_asset
 from pipelines.checks import QUALITY_CHECKS
 from pipelines.settings import Settings
 from pipelines.transform.project import DBT_EXECUTABLE, dbt_project
@@ -65,8 +65,8 @@ def raw_files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
 
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, kzkr_dbt_assets, published_warehouse],
-    asset_checks=[*QUALITY_CHECKS, *CLAIM_CHECKS],
+    assets=[*INGEST_ASSETS, kzkr_dbt_assets, build_claims_asset(), published_warehouse],
+    asset_checks=[*QUALITY_CHECKS],
     jobs=[warehouse_job],
     schedules=[daily_build],
     sensors=[raw_files_changed],

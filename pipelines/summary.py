@@ -50,7 +50,7 @@ def _known_discrepancies(con: duckdb.DuckDBPyConnection) -> list[str]:
     try:
         rows = con.execute(
             "select source_table, row_label, column_label, stated_value, computed_value "
-            "from quality.paper_discrepancies where status = 'known' order by all"
+            "from quality.paper_discrepancies where status = 'known' and rule <> 'text' order by all"
         ).fetchall()
     except duckdb.Error:
         return []

@@ -38,7 +38,6 @@ CODE_GLOBS = (
     (DBT_PROJECT_DIR, "*.yml"),
     (EXPECTATIONS_DIR, "**/*"),
     (PROJECT_ROOT, "requirements.lock"),
-    (PROJECT_ROOT / "raw", "claims.yml"),
 )
 
 

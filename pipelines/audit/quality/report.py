@@ -420,7 +420,7 @@ def print_quality_report(settings: Settings, *, out: IO[str] | None = None, widt
         ).fetchall()
         discrepancies = con.execute(
             "select status, source_table, row_label, column_label, stated_value, computed_value, difference, "
-            "rule, note from quality.paper_discrepancies "
+            "rule, note from quality.paper_discrepancies where rule <> 'text' "
             "order by case status when 'unregistered' then 0 when 'known' then 1 else 2 end, "
             "source_table, rule, row_label, column_label"
         ).fetchall()

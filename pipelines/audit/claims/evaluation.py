@@ -1,0 +1,173 @@
+"""Evaluating the claims on a DuckDB connection and writing ``quality.claims``.
+
+A claim's verdict combines its main rule and its ``also`` rules (any contradiction contradicts;
+supported only if all are). Its coverage is declared (``full``, ``partial``, ``proxy``, ``none``)
+or, for a claim with a ``period``, computed from the years the evidence has inside that period. A
+proxy-only claim is ``not_checkable``: the proxy's outcome is kept as context, never as the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.audit.claims.format import span
+from pipelines.audit.claims.outcome import (
+    CONTRADICTED,
+    NOT_CHECKABLE,
+    SUPPORTED,
+    VERDICTS,
+    EvidenceError,
+    Outcome,
+    Rows,
+)
+from pipelines.audit.claims.registry import (
+    FULL,
+    NONE,
+    PARTIAL,
+    PROXY,
+    Check,
+    Claim,
+    Registry,
+    default_registry,
+)
+from pipelines.audit.claims.rules import RULES
+from pipelines.audit.claims.tolerances import Flip, Tolerances
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim_id: str
+    section: str
+    quote: str
+    cites: tuple[str, ...]
+    asset: str
+    rule: str
+    stated: str
+    computed: str
+    evidence: str
+    verdict: str
+    reason: str
+    coverage: str
+    checkable_part: str
+    flip: Flip | None = None
+    error: bool = False
+
+    @property
+    def passed(self) -> bool:
+        """A claim's check fails only when its evidence could not be evaluated (verdicts are findings)."""
+        return not self.error
+
+    @property
+    def sensitive(self) -> bool:
+        return self.flip is not None and self.flip.sensitive
+
+
+def query_rows(con: duckdb.DuckDBPyConnection, sql: str) -> Rows:
+    cur = con.execute(sql)
+    cols = [d[0] for d in cur.description or []]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def evaluate_check(
+    con: duckdb.DuckDBPyConnection,
+    check: Check,
+    tolerances: Tolerances,
+    period: tuple[int, int] | None = None,
+) -> Outcome:
+    rows = query_rows(con, check.evidence_sql) if check.evidence_sql else []
+    params = dict(check.params)
+    if period and "window" in RULES[check.rule].params.optional and "window" not in params:
+        params["window"] = {"from": period[0], "to": period[1]}
+    return RULES[check.rule].fn(rows, params, tolerances)
+
+
+def _combine(verdicts: Sequence[str]) -> str:
+    if CONTRADICTED in verdicts:
+        return CONTRADICTED
+    if all(v == SUPPORTED for v in verdicts):
+        return SUPPORTED
+    return NOT_CHECKABLE
+
+
+def _coverage(claim: Claim, main: Outcome) -> tuple[str, str]:
+    """(coverage, checkable part) of a claim, given its main outcome."""
+    if claim.coverage is not None and claim.period is None:
+        default = {FULL: "the whole claim", NONE: "none"}.get(claim.coverage, "")
+        return claim.coverage, claim.checkable_part or default
+    assert claim.period is not None
+    lo, hi = claim.period
+    years = [y for y in main.years if lo <= y <= hi]
+    part = f"{span(years) if years else 'no year'} of {lo}-{hi}"
+    if claim.checkable_part:
+        part += f"; {claim.checkable_part}"
+    if claim.coverage is not None:  # declared (e.g. proxy) with a period: keep it, state the years
+        return claim.coverage, part
+    if not years:
+        return NONE, part
+    return (FULL if set(range(lo, hi + 1)) <= set(years) else PARTIAL), part
+
+
+def evaluate_claim(con: duckdb.DuckDBPyConnection, claim: Claim, registry: Registry) -> ClaimResult:
+    outcomes: list[Outcome] = []
+    error = False
+    checks = (claim.check, *claim.also)
+    for check in checks:
+        try:
+            outcomes.append(evaluate_check(con, check, registry.tolerances, claim.period))
+        except (duckdb.Error, EvidenceError) as exc:
+            error = True
+            msg = str(exc).strip().splitlines()[0]
+            outcomes.append(
+                Outcome(NOT_CHECKABLE, "-", "-", "-", f"evidence for rule {check.rule} failed: {msg}")
+            )
+    main = outcomes[0]
+    verdict = _combine([o.verdict for o in outcomes])
+    coverage, part = _coverage(claim, main)
+    reasons = []
+    if claim.check.rule == "not_checkable" and claim.not_checkable_reason:
+        reasons.append(claim.not_checkable_reason.strip())
+    if coverage == PROXY:
+        reasons.append(f"proxy only ({part.rstrip('.')}); the proxy alone would give {verdict}, not scored")
+        verdict = NOT_CHECKABLE
+    for check, o in zip(checks, outcomes, strict=True):
+        if o.reason:
+            reasons.append(f"{check.rule}: {o.reason}")
+    if claim.note:
+        reasons.append(f"note: {claim.note.strip()}")
+    flip = None
+    if verdict != NOT_CHECKABLE:  # the tolerance of the rule that decided the verdict
+        deciding = [o for o in outcomes if o.verdict == verdict]
+        flip = (
+            deciding[0].flip if verdict == CONTRADICTED else next((o.flip for o in deciding if o.flip), None)
+        )
+    evidence = " || ".join(o.evidence for o in outcomes if o.evidence and o.evidence != "-") or "-"
+    return ClaimResult(
+        claim_id=claim.id,
+        section=claim.section,
+        quote=claim.quote,
+        cites=claim.cites,
+        asset=claim.asset,
+        rule=claim.check.rule + "".join(f" + {c.rule}" for c in claim.also),
+        stated=main.stated,
+        computed=main.computed,
+        evidence=evidence,
+        verdict=verdict,
+        reason=" ".join(r if r.endswith(".") else r + "." for r in reasons),
+        coverage=coverage,
+        checkable_part=part,
+        flip=flip,
+        error=error,
+    )
+
+
+def evaluate_claims(con: duckdb.DuckDBPyConnection, registry: Registry | None = None) -> list[ClaimResult]:
+    """Evaluate every claim of the registry (default: ``expectations/claims.yml``) on ``con``."""
+    reg = registry or default_registry()
+    return [evaluate_claim(con, c, reg) for c in reg.claims]
+
+
+def verdict_counts(results: Sequence[ClaimResult]) -> dict[str, int]:
+    return {v: sum(r.verdict == v for r in results) for v in VERDICTS}
