@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
+# SQL style of the dbt models (.sqlfluff: dbt templater, DuckDB dialect)
+SQLFLUFF := $(BIN)/sqlfluff lint --quiet --disable-progress-bar dbt_project
 
 .PHONY: run test test-ui ui sql docs bench lint report rollback clean env lock
 
@@ -25,6 +27,7 @@ run: $(STAMP)
 ## test-artifacts/screenshots (`make test-ui` refreshes the ones in docs/screenshots).
 test: $(STAMP)
 	$(BIN)/ruff check pipelines tests
+	$(SQLFLUFF)
 	sh scripts/ensure_browser.sh
 	KZKR_SCREENSHOT_DIR=$${KZKR_SCREENSHOT_DIR:-$(CURDIR)/test-artifacts/screenshots} $(BIN)/pytest
 
@@ -54,6 +57,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests
 	$(BIN)/ruff format --check pipelines tests
+	$(SQLFLUFF)
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache

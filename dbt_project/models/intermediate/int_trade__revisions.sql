@@ -95,15 +95,23 @@ final as (
     select
         *,
         -- an empty cell means no trade (or below the printed precision): 0 in a difference
-        cast(coalesce(latest_turnover_kusd, 0) - coalesce(earlier_turnover_kusd, 0) as decimal(20, 5)) as turnover_revision_kusd,
-        cast(coalesce(latest_exports_kusd, 0) - coalesce(earlier_exports_kusd, 0) as decimal(20, 5)) as exports_revision_kusd,
-        cast(coalesce(latest_imports_kusd, 0) - coalesce(earlier_imports_kusd, 0) as decimal(20, 5)) as imports_revision_kusd,
+        cast(
+            coalesce(latest_turnover_kusd, 0) - coalesce(earlier_turnover_kusd, 0) as decimal(20, 5)
+        ) as turnover_revision_kusd,
+        cast(
+            coalesce(latest_exports_kusd, 0) - coalesce(earlier_exports_kusd, 0) as decimal(20, 5)
+        ) as exports_revision_kusd,
+        cast(
+            coalesce(latest_imports_kusd, 0) - coalesce(earlier_imports_kusd, 0) as decimal(20, 5)
+        ) as imports_revision_kusd,
         case
             when earlier_source_ref is null then 'added'
             when latest_source_ref is null then 'dropped'
-            when earlier_turnover_kusd is distinct from latest_turnover_kusd
-                or earlier_exports_kusd is distinct from latest_exports_kusd
-                or earlier_imports_kusd is distinct from latest_imports_kusd
+            -- parenthesised: sqlfluff's DuckDB grammar cannot parse `a is distinct from b or ...`
+            when
+                (earlier_turnover_kusd is distinct from latest_turnover_kusd)
+                or (earlier_exports_kusd is distinct from latest_exports_kusd)
+                or (earlier_imports_kusd is distinct from latest_imports_kusd)
                 then 'revised'
             else 'unchanged'
         end as revision_status

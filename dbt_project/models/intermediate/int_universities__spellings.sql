@@ -28,18 +28,24 @@ university_names as (
 
 printed as (
 
-    select university_name_printed, 'Table 5' as printed_in_table
+    select
+        university_name_printed,
+        'Table 5' as printed_in_table
     from departments
 
     union all
 
-    select university_name_printed, 'Table 6' as printed_in_table
+    select
+        university_name_printed,
+        'Table 6' as printed_in_table
     from h_exchange
     where not is_total_row
 
     union all
 
-    select university_name_printed, 'Table 7' as printed_in_table
+    select
+        university_name_printed,
+        'Table 7' as printed_in_table
     from k_exchange
     where not is_total_row
 

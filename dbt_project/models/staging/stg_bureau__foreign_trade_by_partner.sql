@@ -31,7 +31,7 @@ renamed as (
         imports_share_pct,
         -- `||` rather than printf: the same text, a third of the cost per row at scale
         'Bureau release ' || release || ', sheet ' || sheet || ', row ' || row_no
-            || ' ("' || name || '")' as source_ref,
+        || ' ("' || name || '")' as source_ref,
         _source_file as source_file,
         _source_line as source_line
     from source

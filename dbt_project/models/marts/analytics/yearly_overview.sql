@@ -52,10 +52,11 @@ domain_years as (
 years as (
 
     select cast(range as integer) as year
-    from range(
-        (select min(year) from domain_years),
-        (select max(year) from domain_years) + 1
-    )
+    from
+        range(
+            (select min(year) from domain_years),
+            (select max(year) from domain_years) + 1
+        )
 
 ),
 
@@ -103,7 +104,8 @@ final as (
         korea_trade.balance_kusd as korea_balance_kusd,
         korea_trade.korea_rank_by_turnover,
         -- where the year's figures are printed
-        nullif(concat_ws('; ',
+        nullif(concat_ws(
+            '; ',
             case when diaspora.year is not null then printf('Table 2, row %d', years.year) end,
             case when citizens_wide.year is not null then printf('Table 3, row %d', years.year) end,
             case when f4_arrivals.year is not null then printf('Table 4, row %d', years.year) end,

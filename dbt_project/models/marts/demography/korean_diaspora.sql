@@ -10,7 +10,9 @@ diaspora as (
 
 table1_koreans as (
 
-    select year, population as korean_population_table1
+    select
+        year,
+        population as korean_population_table1
     from {{ ref('stg_paper__population_by_ethnicity') }}
     where ethnic_group = 'Koreans'
 
@@ -22,7 +24,7 @@ computed as (
         diaspora.*,
         table1_koreans.korean_population_table1,
         -- exact decimal ratio, rounded once
-        cast(korean_population as decimal(38, 12)) * 100 / total_population as korean_pct_exact
+        cast(diaspora.korean_population as decimal(38, 12)) * 100 / diaspora.total_population as korean_pct_exact
     from diaspora
     left join table1_koreans
         on diaspora.year = table1_koreans.year

@@ -37,9 +37,15 @@ summed as (
 
 grid as (
 
-    select direction, year from stated
+    select
+        direction,
+        year
+    from stated
     union
-    select direction, year from summed
+    select
+        direction,
+        year
+    from summed
 
 ),
 
@@ -56,7 +62,11 @@ final as (
         stated.students_stated_printed,
         coalesce(
             stated.source_ref,
-            printf('Table 6 (%s), column "%d" (no Total printed)', upper(grid.direction[1]) || grid.direction[2:], grid.year)
+            printf(
+                'Table 6 (%s), column "%d" (no Total printed)',
+                upper(grid.direction[1]) || grid.direction[2:],
+                grid.year
+            )
         ) as source_ref
     from grid
     left join stated

@@ -36,9 +36,15 @@ summed as (
 
 grid as (
 
-    select period, period_order from stated
+    select
+        period,
+        period_order
+    from stated
     union
-    select period, period_order from summed
+    select
+        period,
+        period_order
+    from summed
 
 ),
 
