@@ -10,11 +10,9 @@ SQLFLUFF := $(BIN)/sqlfluff lint --quiet --disable-progress-bar dbt_project
 
 .PHONY: run test test-ui ui sql docs bench lint report rollback clean env lock
 
-# The environment: created when missing, re-synced when the lock file changes.
-$(STAMP): requirements.lock pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+# The environment: created when missing, re-synced when the lock file changes (uv, hash-checked).
+$(STAMP): requirements.lock pyproject.toml scripts/env.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) sh scripts/env.sh
 	@touch $(STAMP)
 
 env: $(STAMP)
@@ -62,11 +60,10 @@ lint: $(STAMP)
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache
 
-## make lock: re-resolve pyproject's ranges into requirements.lock (needs the package index)
-lock:
-	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
-	.lockenv/bin/python -m pip install --quiet -e '.[dev]' setuptools==65.5.0 wheel==0.48.0
-	{ echo "# Exact versions installed and tested on this project's machines (pip freeze). Regenerate with: make lock"; \
-	  echo "setuptools==65.5.0"; echo "wheel==0.48.0"; \
-	  .lockenv/bin/python -m pip freeze --exclude-editable | grep -v -e '^setuptools==' -e '^wheel=='; } > requirements.lock
-	rm -rf .lockenv
+## make lock: re-resolve pyproject's ranges into requirements.lock, hash-pinned (needs the package
+## index; keeps every pin that still fits, UPGRADE=1 takes the newest). setuptools builds the project,
+## uv installs the environment: both are pinned too.
+lock: $(STAMP)
+	printf 'setuptools>=70.1\nuv>=0.13\n' | VENV=$(VENV) sh scripts/uv.sh pip compile --quiet pyproject.toml - \
+	  --extra dev --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade) \
+	  --custom-compile-command 'make lock' -o requirements.lock
