@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The oldest DuckDB the published file must open in (tests/test_published_file.py opens it with this
+# CLI): installed beside the environment from its own hash-pinned lock.
+OLDEST_DUCKDB      := $(VENV)/duckdb-1.4
+OLDEST_DUCKDB_LOCK := requirements-duckdb-1.4.lock
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 # SQL style of the dbt models (.sqlfluff: dbt templater, DuckDB dialect)
@@ -11,8 +15,10 @@ SQLFLUFF := $(BIN)/sqlfluff lint --quiet --disable-progress-bar dbt_project
 .PHONY: run test test-ui ui sql docs bench lint report rollback clean env lock
 
 # The environment: created when missing, re-synced when the lock file changes (uv, hash-checked).
-$(STAMP): requirements.lock pyproject.toml scripts/env.sh
+$(STAMP): requirements.lock $(OLDEST_DUCKDB_LOCK) pyproject.toml scripts/env.sh
 	PYTHON=$(PYTHON) VENV=$(VENV) sh scripts/env.sh
+	VENV=$(VENV) sh scripts/uv.sh pip install --quiet --no-deps --require-hashes --target $(OLDEST_DUCKDB) \
+	  -r $(OLDEST_DUCKDB_LOCK)
 	@touch $(STAMP)
 
 env: $(STAMP)
@@ -67,3 +73,6 @@ lock: $(STAMP)
 	printf 'setuptools>=70.1\nuv>=0.13\n' | VENV=$(VENV) sh scripts/uv.sh pip compile --quiet pyproject.toml - \
 	  --extra dev --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade) \
 	  --custom-compile-command 'make lock' -o requirements.lock
+	echo 'duckdb-cli==1.4.4.post2' | VENV=$(VENV) sh scripts/uv.sh pip compile --quiet - --python-version 3.11 \
+	  --generate-hashes --no-header -o $(OLDEST_DUCKDB_LOCK)
+	sed -i '1i # The oldest DuckDB CLI the published file must open in (tests/test_published_file.py); installed\n# into .venv/duckdb-1.4 by make env. Regenerate with: make lock' $(OLDEST_DUCKDB_LOCK)

@@ -131,11 +131,6 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
         failed_checks = [
             ev for ev in evaluations if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
         ]
-        checks = {
-            "passed": sum(ev.passed for ev in evaluations),
-            "warned": sum(not ev.passed and ev.severity == dg.AssetCheckSeverity.WARN for ev in evaluations),
-            "failed": len(failed_checks),
-        }
         failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         published = any(
             e.event_type_value == "ASSET_MATERIALIZATION"
@@ -143,7 +138,7 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
             for e in result.all_events
         )
     if published:
-        print_summary(settings, run_id=run_id, checks=checks, seconds=time.monotonic() - t0)
+        print_summary(settings, run_id=run_id, seconds=time.monotonic() - t0)
         return EXIT_OK
     clean_stale_builds(settings)
     # Bad input found by an ingest step: exit 2 with its message, the first file in raw order.
@@ -207,35 +202,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
+    from pipelines.sql import main as sql_main
 
-    settings = Settings.from_env()
-    if not settings.published.exists():
-        print(f"error: {settings.published} does not exist yet; run `make run` first", file=sys.stderr)
-        return EXIT_BLOCKED
-    exe = Path(sys.executable).with_name("duckdb")
-    if exe.exists():
-        os.execv(str(exe), [str(exe), "-readonly", str(settings.published)])
-    # Fallback: a minimal read-only shell on the Python driver.
-    # Read-only, and no file access from SQL (COPY ... TO, read_csv of arbitrary paths).
-    con = duckdb.connect(str(settings.published), read_only=True, config={"enable_external_access": False})
-    print(f"read-only SQL on {settings.published}; end statements with ';', quit with .quit or Ctrl-D")
-    buf = ""
-    while True:
-        try:
-            line = input("kzkr> " if not buf else "  ... ")
-        except EOFError:
-            print()
-            return EXIT_OK
-        if line.strip() in (".quit", ".exit"):
-            return EXIT_OK
-        buf += line + "\n"
-        if buf.strip().endswith(";"):
-            try:
-                con.sql(buf).show(max_rows=200, max_width=200)
-            except duckdb.Error as exc:
-                print(f"error: {exc}")
-            buf = ""
+    return sql_main(Settings.from_env())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,7 @@ import duckdb
 import yaml
 
 from pipelines.ingest.specs import BY_NAME, RAW_FILES, TRADE, Column, RawFile
+from pipelines.publish.compat import CONNECT_CONFIG
 
 # A count as printed: well-placed comma thousands separators, or plain digits.
 COUNT_RE = r"^([0-9]{1,3}(,[0-9]{3})+|[0-9]+)$"
@@ -72,6 +73,10 @@ def connect(database: str | Path = ":memory:") -> duckdb.DuckDBPyConnection:
     config: dict[str, str] = {
         "memory_limit": os.environ.get("KZKR_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
     }
+    if str(database) != ":memory:":
+        # A new build file is written in DuckDB 1.4's storage format, which it keeps: readable by
+        # DuckDB 1.4+ (the CLI of `make sql`, BI tools), not only by this 2.x (pipelines/publish/compat.py).
+        config.update(CONNECT_CONFIG)
     if str(database) == ":memory:":
         if not _SPILL:
             _SPILL.append(tempfile.TemporaryDirectory(prefix="kzkr-duckdb-spill-"))

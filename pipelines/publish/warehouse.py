@@ -25,6 +25,8 @@ from typing import IO
 
 import duckdb
 
+from pipelines.publish.comments import apply_comments, create_columns_view
+from pipelines.publish.compat import ensure_storage_version, export_parquet, point_current, write_parquet
 from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, HISTORY_KEEP, PROJECT_ROOT, Settings
 
 FINGERPRINT_TAG = "kzkr/fingerprint"
@@ -128,6 +130,8 @@ def stamp_build(build_db: Path, *, run_id: str, fp: str, extra: dict[str, object
             "insert into meta.build_info values (?, ?, ?, ?, ?)",
             [build_id, run_id, built_at, fp, json.dumps(extra or {}, default=str)],
         )
+        apply_comments(con)  # dbt descriptions on the tables dbt does not write (quality.*, meta.*)
+        create_columns_view(con)
         con.execute("checkpoint")
     return build_id
 
@@ -137,9 +141,11 @@ def publish(settings: Settings, build_db: Path) -> PublishResult:
     wal = build_db.with_name(build_db.name + ".wal")
     if wal.exists():
         raise RuntimeError(f"{build_db} still has a write-ahead log; it was not closed cleanly")
+    ensure_storage_version(build_db)  # readable by DuckDB 1.4+, not only by this 2.x
     info = published_info(build_db)
     if info is None:
         raise RuntimeError(f"{build_db} has no meta.build_info: refusing to publish an unstamped build")
+    parquet_set = write_parquet(build_db, settings.warehouse_dir, str(info["build_id"]))
     with build_db.open("rb") as fh:
         os.fsync(fh.fileno())
     settings.history_dir.mkdir(parents=True, exist_ok=True)
@@ -156,6 +162,7 @@ def publish(settings: Settings, build_db: Path) -> PublishResult:
     pause_point("publish")
     os.replace(build_db, settings.published)
     _fsync_dir(settings.warehouse_dir)
+    point_current(settings.warehouse_dir, parquet_set)
     prune_history(settings)
     return PublishResult(str(info["build_id"]), settings.published, archived)
 
@@ -199,6 +206,7 @@ def rollback(settings: Settings, to: str | None = None) -> tuple[str, str | None
             os.link(settings.published, keep)
     os.replace(staging, settings.published)
     _fsync_dir(settings.warehouse_dir)
+    export_parquet(settings.published, settings.warehouse_dir, str(restored["build_id"]))
     return str(restored["build_id"]), current_id
 
 
