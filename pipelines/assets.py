@@ -12,6 +12,7 @@ import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.audit.claims.asset import CLAIMS_KEY
+from pipelines.audit.status import refresh_from_file
 from pipelines.ingest.specs import RAW_FILES, RawFile
 from pipelines.ingest.validate import RawInputError, connect, validate_and_load
 from pipelines.publish.warehouse import FINGERPRINT_TAG, fingerprint, pause_point, publish, stamp_build
@@ -188,6 +189,7 @@ def published_warehouse(
     # elsewhere (the UI, the schedule, the sensor) takes it here.
     fp = context.run.tags.get(FINGERPRINT_TAG) or fingerprint(settings)
     build_id = stamp_build(build_db, run_id=context.run_id, fp=fp)
+    status = refresh_from_file(build_db, settings.reports_dir, context.run_id)  # one status, every surface
     with duckdb.connect(str(build_db), read_only=True) as con:
         counts = dict(mart_row_counts(con))
     result = publish(settings, build_db)
@@ -199,6 +201,8 @@ def published_warehouse(
             "archived_previous": str(result.archived or ""),
             "fingerprint": fp,
             "rows": dg.MetadataValue.json(counts),
+            "status": dg.MetadataValue.text(status.line()),
+            "summary": dg.MetadataValue.md(status.markdown()),
             **_report_links(settings),
         }
     )

@@ -5,8 +5,9 @@ imported once, inside the check and never when the definitions load. It has one 
 ``AssetCheckSpec`` per rule, on the mart asset the rule checks (asset keys ``[schema, model]``):
 
 - passed: every expectation of the rule held;
-- WARN: the only failures are paper discrepancies registered in ``expectations/known_discrepancies.yml``
-  with the same stated and computed values (or a register entry of the rule no longer occurs);
+- warned (reported as passed, severity WARN, description ``warned: …``): the only failures are paper
+  discrepancies registered in ``expectations/known_discrepancies.yml`` with the same stated and computed
+  values (or a register entry of the rule no longer occurs); never shown as a blocking failure;
 - ERROR: anything else. A blocking check that fails with ERROR stops the run before
   ``warehouse/published``: nothing is published.
 
@@ -25,9 +26,11 @@ import dagster as dg
 import duckdb
 from dagster import AssetCheckExecutionContext
 
+from pipelines.audit.quality.datadocs import render_data_docs
 from pipelines.audit.quality.gate import FAILED, PASSED, WARNED, RuleOutcome, run_gate, write_results
 from pipelines.audit.quality.report import ReportPaths, write_reports
 from pipelines.audit.quality.spec import Catalog, load_catalog
+from pipelines.audit.status import refresh_from_file
 from pipelines.publish.warehouse import pause_point
 
 CHECK_NAME = "quality_gate"
@@ -92,7 +95,9 @@ def failing_rows_markdown(result: RuleOutcome, limit: int = MAX_METADATA_ROWS) -
     return "\n".join(lines)
 
 
-def check_result(result: RuleOutcome, paths: ReportPaths | None) -> dg.AssetCheckResult:
+def check_result(
+    result: RuleOutcome, paths: ReportPaths | None, data_docs: Path | None = None
+) -> dg.AssetCheckResult:
     metadata: dict[str, Any] = {
         "observed": result.observed,
         "expected": result.expected,
@@ -114,12 +119,18 @@ def check_result(result: RuleOutcome, paths: ReportPaths | None) -> dg.AssetChec
     if paths is not None:
         metadata["report"] = dg.MetadataValue.path(str(paths.markdown))
         metadata["report_html"] = dg.MetadataValue.path(str(paths.html))
+    if data_docs is not None:
+        metadata["gx_data_docs"] = dg.MetadataValue.path(str(data_docs))
+    # A rule whose only failures are registered paper discrepancies is *warned*: a finding about the
+    # paper, not a failure of the build. Dagster knows only passed / failed, and shows a failed check
+    # of a blocking spec as a blocking failure; so a warned rule is reported as passed, its status and
+    # discrepancies in the description and metadata (the UI shows "warned: …").
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey(list(result.rule.asset)),
         check_name=result.rule.id,
-        passed=result.passed,
+        passed=result.status != FAILED,
         severity=dg.AssetCheckSeverity.WARN if result.status == WARNED else dg.AssetCheckSeverity.ERROR,
-        description=result.summary,
+        description=f"warned: {result.summary}" if result.status == WARNED else result.summary,
         metadata=metadata,
     )
 
@@ -149,9 +160,12 @@ def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksD
         run_id = context.run.run_id
         build_db = settings.build_db(run_id)
         pause_point("checks")  # test hook (tests/test_crash_safety.py): dbt done, the gate about to run
-        outcome = run_gate(build_db, run_id=run_id, catalog=catalog)
+        suite_results: list[Any] = []
+        outcome = run_gate(build_db, run_id=run_id, catalog=catalog, suite_results=suite_results)
         write_results(build_db, outcome)
         paths = write_reports(settings.reports_dir, outcome, figures=_figures(build_db, settings.reports_dir))
+        data_docs = render_data_docs(suite_results, settings.reports_dir, run_id)  # GX's own Data Docs
+        refresh_from_file(build_db, settings.reports_dir, run_id)  # the build's status section
         c = outcome.counts
         print(
             f"  checks   {len(outcome.results)} Great Expectations checks: {c[PASSED]} passed, "
@@ -162,7 +176,7 @@ def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksD
         for result in outcome.results:
             if result.status == FAILED:
                 context.log.error(f"quality check {result.rule.id} failed: {result.summary}")
-            yield check_result(result, paths)
+            yield check_result(result, paths, data_docs)
 
     return [quality_gate]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.audit.claims import claims_counts, claims_summary_line, print_claims
+from pipelines.audit.claims import print_claims
+from pipelines.audit.status import build_status
 from pipelines.settings import Settings
 from pipelines.transform.project import MART_SCHEMAS
 
@@ -24,25 +25,24 @@ def mart_row_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     return out
 
 
-def print_summary(settings: Settings, *, run_id: str, checks: dict[str, int], seconds: float) -> None:
+def print_summary(settings: Settings, *, run_id: str, seconds: float) -> None:
     with duckdb.connect(str(settings.published), read_only=True) as con:
         build_id = con.execute("select build_id from meta.build_info").fetchone()
         counts = mart_row_counts(con)
         known = _known_discrepancies(con)
-        claims = claims_counts(con)
+        status = build_status(con)
     print()
     print(f"published build {build_id[0] if build_id else '?'} (run {run_id[:8]}) in {seconds:.1f} s")
     width = max(len(n) for n, _ in counts) if counts else 10
     for name, n in counts:
         print(f"  {name:<{width}}  {n:>7} rows")
-    print(f"checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed")
+    # The build's one status (pipelines/audit/status.py), the line the report and the UI show too.
+    print(f"status: {status.line()}")
     if known:
         print(f"warnings are the paper's own registered discrepancies ({len(known)}):")
         for line in known:
             print(f"  {line}")
         print("  (details: kzkr report, or the table quality.paper_discrepancies)")
-    if claims:
-        print(claims_summary_line(claims))
     print(f"warehouse: {settings.published}")
 
 
@@ -64,6 +64,8 @@ def print_report(settings: Settings) -> int:
     if not settings.published.exists():
         print(f"error: {settings.published} does not exist yet; run `make run` first")
         return 1
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        print(f"status: {build_status(con).line()}")
     code = print_quality_report(settings)
     with duckdb.connect(str(settings.published), read_only=True) as con:
         print()

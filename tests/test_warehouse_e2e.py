@@ -46,7 +46,10 @@ def test_build_prints_progress_and_summary(build: tuple[Path, str]) -> None:
     out = build[1]
     assert "  ingest   raw/paper_table3_kazakhstani_citizens_in_korea.csv" in out
     assert "  dbt      " in out and "  publish  " in out
-    assert re.search(r"checks: \d+ passed, \d+ warned, 0 failed", out)
+    assert re.search(
+        r"status: dbt tests: \d+ passed, \d+ warned, 0 failed · GX rules: \d+ passed, \d+ warned, 0 failed · claims: \d+",
+        out,
+    )
     assert f"warehouse: {build[0] / 'kzkr.duckdb'}" in out
     assert not (build[0] / ".builds").exists() or not any((build[0] / ".builds").iterdir())
 

@@ -82,8 +82,11 @@ def _quiet_gx_logging() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-def validate_frames(data: dict[str, BatchData], catalog: Catalog) -> dict[str, ValidationResult]:
-    """Validate each batch's frame with the expectations of its rules. Keyed by ``ExpectationSpec.key``."""
+def validate_frames(
+    data: dict[str, BatchData], catalog: Catalog, *, suite_results: list[Any] | None = None
+) -> dict[str, ValidationResult]:
+    """Validate each batch's frame with the expectations of its rules. Keyed by ``ExpectationSpec.key``.
+    GX's own (suite, validation result) pairs are appended to ``suite_results`` if given."""
     _quiet_gx_logging()
     results: dict[str, ValidationResult] = {}
     todo: list[tuple[BatchData, list[ExpectationSpec]]] = []
@@ -121,6 +124,8 @@ def validate_frames(data: dict[str, BatchData], catalog: Catalog) -> dict[str, V
                 definition = asset.add_batch_definition_whole_dataframe("whole")
                 batch = definition.get_batch(batch_parameters={"dataframe": bd.frame})
                 validation = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+                if suite_results is not None:
+                    suite_results.append((suite, validation))
             except Exception as exc:  # a malformed expectation or a GX failure: every rule of it fails
                 for s in specs:
                     results[s.key] = ValidationResult(s, False, exception=f"validation failed: {exc}")

@@ -466,14 +466,20 @@ def evaluate(
 
 
 def run_gate(
-    db_path: Path, *, run_id: str, catalog: Catalog | None = None, batches: set[str] | None = None
+    db_path: Path,
+    *,
+    run_id: str,
+    catalog: Catalog | None = None,
+    batches: set[str] | None = None,
+    suite_results: list[Any] | None = None,
 ) -> GateOutcome:
-    """Validate the marts in ``db_path`` (opened read-only). ``batches`` restricts to some batches."""
+    """Validate the marts in ``db_path`` (opened read-only). ``batches`` restricts to some batches;
+    ``suite_results`` collects GX's own (suite, validation result) pairs, for its Data Docs."""
     catalog = catalog or load_catalog()
     if batches is not None:
         catalog = catalog.subset(batches)
     data = fetch_batches(db_path, catalog)
-    validation = validate_frames(data, catalog)
+    validation = validate_frames(data, catalog, suite_results=suite_results)
     return evaluate(catalog, data, validation, run_id=run_id, db_path=db_path)
 
 
