@@ -323,6 +323,24 @@ def test_a_claims_period_gives_its_coverage_and_checkable_part(
     assert result.checkable_part == part
 
 
+def test_the_checkable_part_names_the_source_of_each_year() -> None:
+    """Trade evidence may come from several sources (a `source` column): the checkable part says which."""
+    sql = " union all ".join(
+        f"select 's' as series, {y} as x, {2.0 ** (y - 2000)} as value, "
+        f"'{'un_comtrade' if y < 2018 else 'bureau_release'}' as source"
+        for y in range(2008, 2024)
+    )
+    reg = _tiny_registry(
+        sql, "increasing", {"mode": "overall", "rapid": True}, period={"from": 2010, "to": 2019}
+    )
+    result = _evaluate(reg)
+    assert result.coverage == "full" and result.verdict == S
+    assert (
+        result.checkable_part
+        == "2010-2019 of 2010-2019 (sources: un_comtrade 2010-2017; bureau_release 2018-2019)"
+    )
+
+
 def test_write_and_print_claims_table() -> None:
     con = duckdb.connect()
     reg = _tiny_registry(

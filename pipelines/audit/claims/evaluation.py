@@ -9,7 +9,7 @@ proxy-only claim is ``not_checkable``: the proxy's outcome is kept as context, n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -22,6 +22,7 @@ from pipelines.audit.claims.outcome import (
     EvidenceError,
     Outcome,
     Rows,
+    year_of,
 )
 from pipelines.audit.claims.registry import (
     FULL,
@@ -81,7 +82,22 @@ def evaluate_check(
     params = dict(check.params)
     if period and "window" in RULES[check.rule].params.optional and "window" not in params:
         params["window"] = {"from": period[0], "to": period[1]}
-    return RULES[check.rule].fn(rows, params, tolerances)
+    outcome = RULES[check.rule].fn(rows, params, tolerances)
+    return replace(outcome, sources=sources_text(rows, outcome.years))
+
+
+def sources_text(rows: Rows, years: Sequence[int]) -> str:
+    """ "un_comtrade 2010-2017; bureau_release 2018-2019": the `source` column of the evidence rows,
+    per year (restricted to the years the verdict rests on, if any)."""
+    if not rows or "source" not in rows[0]:
+        return ""
+    by_source: dict[str, set[int]] = {}
+    for r in rows:
+        year = next((y for c in ("x", "label", "key", "year") if (y := year_of(r.get(c))) is not None), None)
+        if year is not None and (not years or year in years) and r.get("source"):
+            by_source.setdefault(str(r["source"]), set()).add(year)
+    ordered = sorted(by_source.items(), key=lambda kv: min(kv[1]))
+    return "; ".join(f"{src} {span(sorted(ys))}" for src, ys in ordered)
 
 
 def _combine(verdicts: Sequence[str]) -> str:
@@ -101,6 +117,8 @@ def _coverage(claim: Claim, main: Outcome) -> tuple[str, str]:
     lo, hi = claim.period
     years = [y for y in main.years if lo <= y <= hi]
     part = f"{span(years) if years else 'no year'} of {lo}-{hi}"
+    if main.sources:
+        part += f" (sources: {main.sources})"
     if claim.checkable_part:
         part += f"; {claim.checkable_part}"
     if claim.coverage is not None:  # declared (e.g. proxy) with a period: keep it, state the years

@@ -32,6 +32,7 @@ class Outcome:
     reason: str
     flip: Flip | None = None
     years: tuple[int, ...] = field(default=())
+    sources: str = ""  # which source each year's evidence comes from, if the evidence says
 
 
 RuleFn = Callable[[Rows, Mapping[str, Any], Tolerances], Outcome]

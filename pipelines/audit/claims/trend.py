@@ -140,7 +140,7 @@ def _trend(rows: Rows, params: Mapping[str, Any], tol: Tolerances, sign: int) ->
     x_are_years = all(x >= MIN_YEAR for x, _ in itertools.chain(*series.values()))
     unit = GROWTH if x_are_years or rapid else CHANGE
     # flip_at: the growth (signed, as observed) of the series closest to failing
-    flip = Flip(sign * (min_growth or 0.0), sign * min(j.margins), unit) if j.margins else None
+    flip = Flip(sign * min_growth if min_growth else 0.0, sign * min(j.margins), unit) if j.margins else None
     computed = "; ".join(j.computed) or "-"
     if j.fails:
         return Outcome(CONTRADICTED, computed, stated, ev, "; ".join(j.fails) + scope, flip, years)
