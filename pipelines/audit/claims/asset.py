@@ -81,10 +81,8 @@ def _attach_to_reports(reports_dir: Path, run_id: str, lines: list[Line], reg: R
     return written
 
 
-def build_claims_asset(registry: Registry | Path | None = None) -> dg.AssetsDefinition:
-    """The asset ``quality/claims`` with one check per claim of ``registry`` (default: the project's)."""
-    reg = registry if isinstance(registry, Registry) else load_registry(registry or REGISTRY_PATH)
-    specs = [
+def _specs(reg: Registry) -> list[dg.AssetCheckSpec]:
+    return [
         dg.AssetCheckSpec(
             name=c.check_name,
             asset=CLAIMS_KEY,
@@ -95,11 +93,57 @@ def build_claims_asset(registry: Registry | Path | None = None) -> dg.AssetsDefi
         for c in reg.claims
     ]
 
+
+def judge_build(settings: Any, run_id: str, reg: Registry) -> Iterator[Any]:
+    """Evaluate the claims on the run's build file, write the tables and the report section, and
+    yield the asset's materialization and one check result per claim."""
+    build_db = Path(settings.build_db(run_id))
+    if not build_db.exists():
+        raise dg.Failure(description=f"the build file {build_db} does not exist (run the marts first)")
+    with duckdb.connect(str(build_db)) as con:
+        results = evaluate_claims(con, reg)
+        write_claims_table(con, results)
+        n_text = write_text_discrepancies(con, reg.text_discrepancies, run_id)
+        con.execute("checkpoint")
+    lines = sorted((Line.of(r) for r in results), key=lambda r: r.claim_id)
+    reports = _attach_to_reports(Path(settings.reports_dir), run_id, lines, reg)
+    counts = verdict_counts(results)
+    print(
+        f"  claims   {len(results)} claims: {counts[SUPPORTED]} supported, {counts[CONTRADICTED]} "
+        f"contradicted, {counts[NOT_CHECKABLE]} not checkable; {sum(r.sensitive for r in results)} "
+        f"sensitive; {n_text} text contradictions",
+        file=sys.__stdout__,
+        flush=True,
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "claims": dg.MetadataValue.int(len(results)),
+            **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
+            "sensitive": dg.MetadataValue.json([r.claim_id for r in results if r.sensitive]),
+            "text_contradictions": dg.MetadataValue.int(n_text),
+            **({"report": dg.MetadataValue.path(str(reports[0]))} if reports else {}),
+        }
+    )
+    for r in results:
+        yield dg.AssetCheckResult(
+            asset_key=CLAIMS_KEY,
+            check_name=f"claim_{r.claim_id}",
+            passed=r.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=short(f"{r.verdict} ({r.coverage}: {r.checkable_part}): {r.reason}", 1000),
+            metadata=_metadata(r),
+        )
+
+
+def build_claims_asset(registry: Registry | Path | None = None) -> dg.AssetsDefinition:
+    """The asset ``quality/claims`` with one check per claim of ``registry`` (default: the project's)."""
+    reg = registry if isinstance(registry, Registry) else load_registry(registry or REGISTRY_PATH)
+
     @dg.asset(
         key=CLAIMS_KEY,
         group_name="audit",
         deps=[mart_key(m) for m in reg.marts],
-        check_specs=specs,
+        check_specs=_specs(reg),
         required_resource_keys={"warehouse"},
         kinds={"duckdb"},
         description="Judges each quantitative claim of the paper's prose (expectations/claims.yml) against "
@@ -108,43 +152,6 @@ def build_claims_asset(registry: Registry | Path | None = None) -> dg.AssetsDefi
         "the checks are non-blocking and fail only when a claim's evidence cannot be evaluated.",
     )
     def claims(context: dg.AssetExecutionContext) -> Iterator[Any]:
-        settings = context.resources.warehouse.settings()
-        run_id = context.run.run_id
-        build_db = Path(settings.build_db(run_id))
-        if not build_db.exists():
-            raise dg.Failure(description=f"the build file {build_db} does not exist (run the marts first)")
-        with duckdb.connect(str(build_db)) as con:
-            results = evaluate_claims(con, reg)
-            write_claims_table(con, results)
-            n_text = write_text_discrepancies(con, reg.text_discrepancies, run_id)
-            con.execute("checkpoint")
-        lines = sorted((Line.of(r) for r in results), key=lambda r: r.claim_id)
-        reports = _attach_to_reports(Path(settings.reports_dir), run_id, lines, reg)
-        counts = verdict_counts(results)
-        print(
-            f"  claims   {len(results)} claims: {counts[SUPPORTED]} supported, {counts[CONTRADICTED]} "
-            f"contradicted, {counts[NOT_CHECKABLE]} not checkable; {sum(r.sensitive for r in results)} "
-            f"sensitive; {n_text} text contradictions",
-            file=sys.__stdout__,
-            flush=True,
-        )
-        yield dg.MaterializeResult(
-            metadata={
-                "claims": dg.MetadataValue.int(len(results)),
-                **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
-                "sensitive": dg.MetadataValue.json([r.claim_id for r in results if r.sensitive]),
-                "text_contradictions": dg.MetadataValue.int(n_text),
-                **({"report": dg.MetadataValue.path(str(reports[0]))} if reports else {}),
-            }
-        )
-        for r in results:
-            yield dg.AssetCheckResult(
-                asset_key=CLAIMS_KEY,
-                check_name=f"claim_{r.claim_id}",
-                passed=r.passed,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=short(f"{r.verdict} ({r.coverage}: {r.checkable_part}): {r.reason}", 1000),
-                metadata=_metadata(r),
-            )
+        yield from judge_build(context.resources.warehouse.settings(), context.run.run_id, reg)
 
     return claims
