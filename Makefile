@@ -12,7 +12,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 # SQL style of the dbt models (.sqlfluff: dbt templater, DuckDB dialect)
 SQLFLUFF := $(BIN)/sqlfluff lint --quiet --disable-progress-bar dbt_project
 
-.PHONY: run test test-ui ui sql docs bench lint report rollback clean env lock
+.PHONY: run test test-ui ui sql docs bench synth lint report rollback clean env lock
 
 # The environment: created when missing, re-synced when the lock file changes (uv, hash-checked).
 $(STAMP): requirements.lock $(OLDEST_DUCKDB_LOCK) pyproject.toml scripts/env.sh
@@ -30,7 +30,7 @@ run: $(STAMP)
 ## make test: the whole test suite (what CI runs). The UI test's screenshots go to
 ## test-artifacts/screenshots (`make test-ui` refreshes the ones in docs/screenshots).
 test: $(STAMP)
-	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff check pipelines tests tools
 	$(SQLFLUFF)
 	sh scripts/ensure_browser.sh
 	KZKR_SCREENSHOT_DIR=$${KZKR_SCREENSHOT_DIR:-$(CURDIR)/test-artifacts/screenshots} $(BIN)/pytest
@@ -55,12 +55,17 @@ docs: $(STAMP)
 report: $(STAMP)
 	$(BIN)/kzkr report
 
+## make bench: benchmarks (tools/bench, docs/benchmarks.md); BENCH_SCALES=1e5 for a quick run
 bench: $(STAMP)
-	$(BIN)/python -m pipelines.bench
+	$(BIN)/python -m tools.bench
+
+## make synth SCALE=1e6 [OUT=dir] [SEED=n]: a synthetic raw directory with SCALE bureau trade rows
+synth: $(STAMP)
+	$(BIN)/python -m tools.synth --scale "$(SCALE)" $(if $(OUT),--out "$(OUT)") $(if $(SEED),--seed "$(SEED)")
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines tests
-	$(BIN)/ruff format --check pipelines tests
+	$(BIN)/ruff check pipelines tests tools
+	$(BIN)/ruff format --check pipelines tests tools
 	$(SQLFLUFF)
 
 clean:

@@ -223,16 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     rb.set_defaults(func=cmd_rollback)
     s = sub.add_parser("sql", help="an interactive read-only SQL shell on the published warehouse")
     s.set_defaults(func=cmd_sql)
-    sub.add_parser(
-        "synth",
-        add_help=False,  # its own options and --help: pipelines/synth.py
-        help="write a synthetic raw directory with N bureau trade rows (benchmarks; see --help)",
-    )
     args, rest = parser.parse_known_args(argv)
-    if args.command == "synth":
-        from pipelines.synth import main as synth_main
-
-        return synth_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     return int(args.func(args))

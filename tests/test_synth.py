@@ -1,4 +1,4 @@
-"""The synthetic raw directory (``kzkr synth``) and the benchmark's pure functions (``make bench``).
+"""The synthetic raw directory (``make synth``, tools/synth.py) and the benchmark's pure functions (``make bench``).
 
 Synthetic output at small scales must pass the real ingest validation, have exactly the requested
 number of trade rows, unique keys, ``turnover = exports + imports`` to the last digit, plausible
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import bench, synth
 from pipelines.ingest.specs import RAW_FILES, TRADE
 from pipelines.ingest.validate import known_partner_names, project_root, validate_all, validate_file
+from tools import synth
+from tools.bench import phases, report
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "raw"
@@ -173,22 +174,24 @@ def test_synth_main_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_parse_scales() -> None:
-    assert bench.parse_scales("1e5,1e6, 1e7") == [10**5, 10**6, 10**7]
-    assert bench.parse_scales("1e6,1e5,1e6") == [10**5, 10**6]
-    assert bench.parse_scales("") == [] and bench.parse_scales(None) == [] and bench.parse_scales(" ") == []
+    assert phases.parse_scales("1e5,1e6, 1e7") == [10**5, 10**6, 10**7]
+    assert phases.parse_scales("1e6,1e5,1e6") == [10**5, 10**6]
+    assert (
+        phases.parse_scales("") == [] and phases.parse_scales(None) == [] and phases.parse_scales(" ") == []
+    )
     with pytest.raises(ValueError):
-        bench.parse_scales("1e5,lots")
+        phases.parse_scales("1e5,lots")
 
 
 def test_step_category() -> None:
-    assert bench.step_category("raw__bureau_foreign_trade_by_partner") == "ingest"
-    assert bench.step_category("kzkr_dbt") == "dbt"
-    assert bench.step_category("warehouse__published") == "publish"
-    assert bench.step_category("quality_checks_trade") == "checks"
+    assert phases.step_category("raw__bureau_foreign_trade_by_partner") == "ingest"
+    assert phases.step_category("kzkr_dbt") == "dbt"
+    assert phases.step_category("warehouse__published") == "publish"
+    assert phases.step_category("quality_checks_trade") == "checks"
 
 
-def _events() -> list[bench.Event]:
-    E = bench.Event
+def _events() -> list[phases.Event]:
+    E = phases.Event
     return [
         E(100.0, "ASSET_MATERIALIZATION_PLANNED", "kzkr_dbt"),
         E(102.0, "RUN_START"),
@@ -208,19 +211,19 @@ def _events() -> list[bench.Event]:
 
 
 def test_step_durations_and_run_window() -> None:
-    d = bench.step_durations(_events())
+    d = phases.step_durations(_events())
     assert d == pytest.approx(
         {"raw__a": 0.5, "raw__b": 0.5, "kzkr_dbt": 10.0, "quality_checks": 2.0, "warehouse__published": 0.5}
     )
-    assert bench.run_window(_events()) == (102.0, 118.0)
-    assert bench.step_durations([bench.Event(1.0, "STEP_START", "x")]) == {}  # never ended
-    assert bench.run_window([]) == (None, None)
+    assert phases.run_window(_events()) == (102.0, 118.0)
+    assert phases.step_durations([phases.Event(1.0, "STEP_START", "x")]) == {}  # never ended
+    assert phases.run_window([]) == (None, None)
 
 
 def test_breakdown_adds_up_to_the_wall_time() -> None:
     marks = {"build": 91.0, "validated": 92.0, "loading": 92.0}
-    b = bench.breakdown(process_start=90.0, process_end=119.0, marks=marks, events=_events())
-    assert list(b) == [p for p, _ in bench.PHASES]
+    b = phases.breakdown(process_start=90.0, process_end=119.0, marks=marks, events=_events())
+    assert list(b) == [p for p, _ in phases.PHASES]
     assert b["startup"] == pytest.approx(1.0)
     assert b["validate"] == pytest.approx(1.0)
     assert b["definitions"] == pytest.approx(8.0)  # 92 → the first (planned) event at 100
@@ -233,14 +236,14 @@ def test_breakdown_adds_up_to_the_wall_time() -> None:
     assert b["summary"] == pytest.approx(1.0)
     assert sum(b.values()) == pytest.approx(29.0)
     # no marks, no events (the run never started): everything is start-up
-    b = bench.breakdown(process_start=0.0, process_end=5.0, marks={}, events=[])
+    b = phases.breakdown(process_start=0.0, process_end=5.0, marks={}, events=[])
     assert b["definitions"] == pytest.approx(5.0) and sum(b.values()) == pytest.approx(5.0)
 
 
 def test_phase_at() -> None:
     marks = {"build": 91.0, "validated": 92.0}
     at = [90.5, 91.5, 95.0, 101.0, 102.6, 110.0, 115.0, 116.2, 116.8, 117.5, 118.5]
-    assert [bench.phase_at(t, marks=marks, events=_events()) for t in at] == [
+    assert [phases.phase_at(t, marks=marks, events=_events()) for t in at] == [
         "startup",
         "validate",
         "definitions",
@@ -256,49 +259,49 @@ def test_phase_at() -> None:
 
 
 def test_ratio() -> None:
-    assert bench.ratio(30.0, 15.0) == 2.0
-    assert bench.ratio(1.0, 0.0) is None
-    assert bench.fmt_ratio(bench.ratio(3.0, 2.0)) == "1.50×"
-    assert bench.fmt_ratio(None) == "–"
-    assert bench.fmt_pct(0.0412) == "4.1 %"
+    assert phases.ratio(30.0, 15.0) == 2.0
+    assert phases.ratio(1.0, 0.0) is None
+    assert report.fmt_ratio(phases.ratio(3.0, 2.0)) == "1.50×"
+    assert report.fmt_ratio(None) == "–"
+    assert report.fmt_pct(0.0412) == "4.1 %"
 
 
 def test_fit_line_and_slopes() -> None:
     xs = [1e5, 1e6, 1e7]
     ys = [10 + 2e-6 * x for x in xs]
-    fit = bench.fit_line(xs, ys)
+    fit = phases.fit_line(xs, ys)
     assert fit.slope == pytest.approx(2e-6)
     assert fit.intercept == pytest.approx(10.0)
     assert fit.r2 == pytest.approx(1.0)
     assert fit.predict(5e6) == pytest.approx(20.0)
-    assert bench.marginal_slopes(xs, ys) == pytest.approx([2e-6, 2e-6])
-    noisy = bench.fit_line([0, 1, 2, 3], [0, 1.1, 1.9, 3.2])
+    assert phases.marginal_slopes(xs, ys) == pytest.approx([2e-6, 2e-6])
+    noisy = phases.fit_line([0, 1, 2, 3], [0, 1.1, 1.9, 3.2])
     assert 0.9 < noisy.r2 < 1.0
-    assert bench.marginal_slopes([3, 1, 2], [30, 10, 20]) == pytest.approx([10, 10])  # sorted by x
+    assert phases.marginal_slopes([3, 1, 2], [30, 10, 20]) == pytest.approx([10, 10])  # sorted by x
     with pytest.raises(ValueError):
-        bench.fit_line([1.0], [1.0])
+        phases.fit_line([1.0], [1.0])
     with pytest.raises(ValueError):
-        bench.fit_line([1.0, 1.0], [1.0, 2.0])
+        phases.fit_line([1.0, 1.0], [1.0, 2.0])
     with pytest.raises(ValueError):
-        bench.fit_line([1.0, 2.0], [1.0])
+        phases.fit_line([1.0, 2.0], [1.0])
 
 
 def test_formatting() -> None:
-    assert bench.fmt_seconds(1.234) == "1.23 s"
-    assert bench.fmt_seconds(61.26) == "61.3 s"
-    assert bench.fmt_seconds(900) == "15.0 min"
-    assert bench.fmt_seconds(None) == "–"
-    assert bench.fmt_bytes(1536 * 1024**2) == "1.50 GB"
-    assert bench.fmt_bytes(300 * 1024**2) == "300 MB"
-    assert bench.fmt_bytes(512) == "512 B"
-    assert bench.fmt_rows(10**7) == "10,000,000"
-    assert bench.verdict(1.5, 2.0) == "meets target"
-    assert bench.verdict(2.5, 2.0) == "MISSES target"
-    assert bench.verdict(None, 2.0) == "?"
+    assert report.fmt_seconds(1.234) == "1.23 s"
+    assert report.fmt_seconds(61.26) == "61.3 s"
+    assert report.fmt_seconds(900) == "15.0 min"
+    assert report.fmt_seconds(None) == "–"
+    assert report.fmt_bytes(1536 * 1024**2) == "1.50 GB"
+    assert report.fmt_bytes(300 * 1024**2) == "300 MB"
+    assert report.fmt_bytes(512) == "512 B"
+    assert report.fmt_rows(10**7) == "10,000,000"
+    assert report.verdict(1.5, 2.0) == "meets target"
+    assert report.verdict(2.5, 2.0) == "MISSES target"
+    assert report.verdict(None, 2.0) == "?"
 
 
 def test_markdown_table() -> None:
-    t = bench.markdown_table(["phase", "time"], [["dbt", "1.0 s"], ["ingest", "10.25 s"]], "lr")
+    t = report.markdown_table(["phase", "time"], [["dbt", "1.0 s"], ["ingest", "10.25 s"]], "lr")
     assert t.splitlines() == [
         "| phase  |    time |",
         "|--------|--------:|",
@@ -306,12 +309,12 @@ def test_markdown_table() -> None:
         "| ingest | 10.25 s |",
     ]
     with pytest.raises(ValueError):
-        bench.markdown_table(["a", "b"], [["only one"]])
+        report.markdown_table(["a", "b"], [["only one"]])
 
 
 def test_report_renders_all_sections() -> None:
-    phases = dict.fromkeys((p for p, _ in bench.PHASES), 1.0)
-    build = {"rows": 2041, "wall": 9.0, "phases": phases, "published": True, "dbt_elapsed": 3.0}
+    times = dict.fromkeys((p for p, _ in phases.PHASES), 1.0)
+    build = {"rows": 2041, "wall": 9.0, "phases": times, "published": True, "dbt_elapsed": 3.0}
     results = {
         "machine": {
             "cores": "2",
@@ -351,7 +354,7 @@ def test_report_renders_all_sections() -> None:
             for r in (10**5, 10**6)
         ],
     }
-    text = bench.report(results)
+    text = report.report(results)
     assert "Full build, by step" in text and "**9.00 s**" in text
     assert "1.50×" in text  # 9 s ÷ 6 s plain dbt build
     assert "0.75×" in text  # 9 s ÷ 12 s cold plain dbt build

@@ -1,4 +1,4 @@
-"""`kzkr synth --scale N`: a synthetic raw directory with N bureau trade rows, for benchmarks.
+"""A synthetic raw directory with N bureau trade rows, for benchmarks (`make synth SCALE=N`).
 
 The output is a complete raw directory that the real ingest accepts: every file of ``raw/``
 (the paper tables, their sidecars, ``_schema/``) copied unchanged, and a synthetic
@@ -384,7 +384,7 @@ def default_out_dir(rows: int) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="kzkr synth",
+        prog="python -m tools.synth",
         description="Write a synthetic raw directory: the paper tables of raw/ and N bureau trade rows.",
     )
     parser.add_argument(
