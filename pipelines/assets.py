@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines.audit.claims.asset import CLAIMS_KEY
 from pipelines.audit.status import refresh_from_file
 from pipelines.ingest.specs import RAW_FILES, RawFile
-from pipelines.ingest.validate import RawInputError, connect, validate_and_load
+from pipelines.ingest.validate import RawInputError, connect, load_table
 from pipelines.publish.warehouse import FINGERPRINT_TAG, fingerprint, pause_point, publish, stamp_build
 from pipelines.settings import Settings
 from pipelines.summary import mart_row_counts
@@ -51,10 +51,12 @@ def _ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["raw", spec.name]),
         group_name="raw",
-        description=f"{spec.description}\n\nLoaded from `raw/{spec.filename}` with its explicit schema "
-        "(pipelines/ingest/specs.py); rejects bad input naming file, line and column.",
+        description=f"{spec.description}\n\nLoaded from `{spec.label}`"
+        + (" (every release file present, each with its sidecar)" if spec.per_release else "")
+        + " with its explicit schema (pipelines/ingest/specs.py); rejects bad input naming file, line and "
+        "column.",
         kinds={"duckdb", "csv"},
-        metadata={"file": f"raw/{spec.filename}", "key": ", ".join(spec.key)},
+        metadata={"file": spec.label, "key": ", ".join(spec.key)},
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = warehouse.settings()
@@ -62,22 +64,26 @@ def _ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
         build_db.parent.mkdir(parents=True, exist_ok=True)
         with connect(build_db) as con:
             try:
-                res = validate_and_load(con, spec, settings.raw_dir)
+                results = load_table(con, spec, settings.raw_dir)
             except RawInputError as exc:
                 raise dg.Failure(
                     description=str(exc),
                     metadata={"file": exc.file, "line": exc.line or 0, "column": exc.column or ""},
                 ) from exc
             pause_point("ingest")  # test hook (tests/test_crash_safety.py): build file open, mid-ingest
-        progress(f"  ingest   {res.file:<58} {res.rows:>6} rows")
-        return dg.MaterializeResult(
-            metadata={
-                "rows": dg.MetadataValue.int(res.rows),
-                "sha256": res.sha256,
-                "file": res.file,
-                "table": f"raw.{spec.name}",
-            }
-        )
+        for res in results:
+            progress(f"  ingest   {res.file:<58} {res.rows:>6} rows")
+        files = {res.file: {"rows": res.rows, "sha256": res.sha256} for res in results}
+        metadata: dict[str, Any] = {
+            "rows": dg.MetadataValue.int(sum(res.rows for res in results)),
+            "file": ", ".join(files),
+            "table": f"raw.{spec.name}",
+        }
+        if len(results) == 1:
+            metadata["sha256"] = results[0].sha256
+        else:
+            metadata["files"] = dg.MetadataValue.json(files)
+        return dg.MaterializeResult(metadata=metadata)
 
     _ingest.__name__ = f"ingest_{spec.name}"
     return _ingest

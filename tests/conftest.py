@@ -21,7 +21,10 @@ import duckdb
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-RAW = REPO / "raw"
+# The raw data the tests check and build: raw/, or KZKR_RAW_DIR as for `kzkr build` (the tests that
+# read the data are parametrised on it; tests/test_add_release.py runs them on a directory with a
+# new release). Tests never write to it: builds read copies.
+RAW = Path(os.environ.get("KZKR_RAW_DIR") or REPO / "raw").absolute()
 KZKR = str(Path(sys.executable).with_name("kzkr"))
 PUBLISHED_NAME = "kzkr.duckdb"
 BUILD_TIMEOUT = 900.0

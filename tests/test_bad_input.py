@@ -32,6 +32,8 @@ from conftest import (
     sha256_tree,
 )
 
+from pipelines.ingest.specs import TRADE as TRADE_SPEC
+
 T1 = "paper_table1_population_by_ethnicity.csv"
 T2 = "paper_table2_korean_diaspora.csv"
 T3 = "paper_table3_kazakhstani_citizens_in_korea.csv"
@@ -39,7 +41,10 @@ T4 = "paper_table4_ethnic_korean_arrivals_f4.csv"
 T5 = "paper_table5_turkic_studies_departments.csv"
 T7 = "paper_table7_k_university_exchange.csv"
 EVENTS = "paper_economic_events.csv"
-TRADE = "bureau_foreign_trade_by_partner.csv"
+# The bureau's release files, by release (read from raw/: no release is named here).
+RELEASES = [f.filename for f in TRADE_SPEC.files(REPO / "raw")]
+TRADE = RELEASES[0]
+TRADE_PATTERN = TRADE_SPEC.label.removeprefix("raw/")
 DOC = REPO / "docs" / "bad_input_cases.md"
 
 
@@ -167,6 +172,22 @@ def one_line_ending_changed(raw: Path, filename: str, line: int) -> None:
     old = lines[line - 1]
     lines[line - 1] = old.removesuffix("\r") if old.endswith("\r") else old + "\r"
     _write(path, "\n".join(lines))
+
+
+def rename_release_file(raw: Path, filename: str, new_name: str) -> None:
+    """Give a release file (and its sidecar, which then names it) a name without a release."""
+    path = raw / filename
+    side = raw / sidecar(filename)
+    text = _read(side).replace(f"file: {path.name}\n", f"file: {new_name}\n", 1)
+    side.unlink()
+    _write(path.with_name(sidecar(new_name)), text)
+    path.rename(path.with_name(new_name))
+
+
+def remove_release_files(raw: Path) -> None:
+    for filename in RELEASES:
+        (raw / filename).unlink()
+        (raw / sidecar(filename)).unlink()
 
 
 def symlink_outside(raw: Path, filename: str, outside: Path) -> None:
@@ -388,10 +409,10 @@ CASES: list[Case] = [
     Case(
         "mixed-line-endings",
         "one line ending with LF in the bureau's CRLF file",
-        lambda r, o: one_line_ending_changed(r, TRADE, 700),
+        lambda r, o: one_line_ending_changed(r, TRADE, 300),
         TRADE,
         "mixed line endings: this line ends with LF but line 1 ends with CRLF",
-        line=700,
+        line=300,
     ),
     Case(
         "utf8-bom",
@@ -430,6 +451,29 @@ CASES: list[Case] = [
         "unknown partner name 'Атлантида': add it to dbt_project/seeds/partner_names.csv",
         line=5,
         column='"name"',
+    ),
+    Case(
+        "release-mismatch",
+        "a row of one release in another release's file",
+        lambda r, o: set_cell(r, TRADE, 4, "release", RELEASES[1].rsplit("_", 1)[1].removesuffix(".csv")),
+        TRADE,
+        "is not this file's release; expected " + TRADE.rsplit("_", 1)[1].removesuffix(".csv"),
+        line=4,
+        column='"release" (1)',
+    ),
+    Case(
+        "release-file-misnamed",
+        "a release file whose name gives no release",
+        lambda r, o: rename_release_file(r, TRADE, "foreign_trade_by_partner_latest.csv"),
+        "bureau/foreign_trade_by_partner_latest.csv",
+        "a release file's name must give its release: foreign_trade_by_partner_<release>.csv",
+    ),
+    Case(
+        "no-release-file",
+        "no bureau release file at all",
+        lambda r, o: remove_release_files(r),
+        TRADE_PATTERN,
+        "no release file: expected at least one raw/" + TRADE_PATTERN,
     ),
     Case(
         "symlink-outside-raw",

@@ -1,7 +1,8 @@
-"""Provenance sidecars of ``raw/``: every raw CSV has a ``<name>.meta.yml`` that validates against
+"""Provenance sidecars of the raw directory (``KZKR_RAW_DIR``, default raw/): every raw CSV, also in a
+folder such as ``bureau/``, has a ``<name>.meta.yml`` that validates against
 ``raw/_schema/sidecar.schema.json`` and describes exactly the CSV's columns; each CSV's header is the one
-declared in ``pipelines.ingest.specs``; the quotes of the economic events occur verbatim in the paper text;
-the bureau file is a byte-identical copy of its shared source. No network.
+declared in ``pipelines.ingest.specs``; the quotes of the economic events occur verbatim in the paper
+text; each bureau release file is byte for byte that release's rows of the shared source. No network.
 """
 
 from __future__ import annotations
@@ -15,18 +16,22 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from conftest import RAW, REPO
 
 from pipelines.ingest.specs import ECONOMIC_EVENTS, RAW_FILES, TRADE, RawFile
 
-REPO = Path(__file__).resolve().parents[1]
-RAW = REPO / "raw"
 SCHEMA_PATH = RAW / "_schema" / "sidecar.schema.json"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PAPER_DIR = SHARED / "paper"
 BUREAU_SOURCE = SHARED / "sources" / "kz-foreign-trade" / "foreign_trade_by_partner.csv"
 
-SPECS: dict[str, RawFile] = {f.filename: f for f in RAW_FILES}
-CSV_FILES: list[Path] = sorted(RAW.glob("*.csv"))
+SPECS: dict[str, RawFile] = {f.filename: f for spec in RAW_FILES for f in spec.files(RAW)}
+CSV_FILES: list[Path] = sorted(RAW.rglob("*.csv"))
+RELEASE_FILES = {f.filename for f in TRADE.files(RAW)}
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(RAW).as_posix()
 
 
 def _sidecar_path(csv_path: Path) -> Path:
@@ -57,13 +62,15 @@ def validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
 
 
 def test_every_spec_file_is_present() -> None:
-    present = {p.name for p in CSV_FILES}
+    present = {_rel(p) for p in CSV_FILES}
     missing = sorted(set(SPECS) - present)
     assert not missing, f"raw files declared in pipelines.ingest.specs but absent from raw/: {missing}"
+    assert RELEASE_FILES, f"no bureau release file {TRADE.label}"
+    assert all(f.release is not None for f in TRADE.files(RAW)), "a release file's name gives no release"
 
 
-def test_every_csv_is_declared_in_raw_specs() -> None:
-    undeclared = sorted(p.name for p in CSV_FILES if p.name not in SPECS)
+def test_every_csv_is_declared_in_specs() -> None:
+    undeclared = sorted(_rel(p) for p in CSV_FILES if _rel(p) not in SPECS)
     assert not undeclared, f"CSV files in raw/ without a RawFile in pipelines.ingest.specs: {undeclared}"
 
 
@@ -98,13 +105,15 @@ def test_sidecar_units_and_ambiguous_cells_name_real_columns(csv_path: Path) -> 
 
 
 @pytest.mark.parametrize("csv_path", CSV_FILES, ids=lambda p: p.name)
-def test_csv_header_matches_raw_specs(csv_path: Path) -> None:
-    spec = SPECS.get(csv_path.name)
-    assert spec is not None, f"{csv_path.name} is not declared in pipelines.ingest.specs"
+def test_csv_header_matches_specs(csv_path: Path) -> None:
+    spec = SPECS.get(_rel(csv_path))
+    assert spec is not None, f"{_rel(csv_path)} is not declared in pipelines.ingest.specs"
     assert _header(csv_path) == spec.header
 
 
-@pytest.mark.parametrize("csv_path", [p for p in CSV_FILES if p.name != TRADE.filename], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "csv_path", [p for p in CSV_FILES if _rel(p) not in RELEASE_FILES], ids=lambda p: p.name
+)
 def test_paper_csv_format(csv_path: Path) -> None:
     data = csv_path.read_bytes()
     assert not data.startswith(b"\xef\xbb\xbf"), "UTF-8 BOM"
@@ -148,7 +157,29 @@ def test_economic_event_quotes_are_verbatim() -> None:
     assert len(ids) == len(set(ids)), "event_id values are not unique"
 
 
-def test_bureau_csv_is_byte_identical_to_source() -> None:
+def _source_releases() -> dict[int, bytes]:
+    """The shared source split by release: its header and the release's rows, bytes as they are."""
+    lines = BUREAU_SOURCE.read_bytes().splitlines(keepends=True)
+    out: dict[int, list[bytes]] = {}
+    for line in lines[1:]:
+        out.setdefault(int(line.split(b",", 1)[0]), [lines[0]]).append(line)
+    return {release: b"".join(part) for release, part in out.items()}
+
+
+def test_bureau_release_files_are_byte_identical_to_source() -> None:
+    """Every release of the shared source has its file in raw/bureau/, byte for byte (CRLF included),
+    and its sidecar names the source's release file. (A release the source lacks is not this test's
+    business: see tests/test_add_release.py.)"""
     if not BUREAU_SOURCE.is_file():
         pytest.skip(f"bureau source not available at {BUREAU_SOURCE}")
-    assert (RAW / TRADE.filename).read_bytes() == BUREAU_SOURCE.read_bytes()
+    releases = _source_releases()
+    assert releases
+    for release, data in releases.items():
+        path = RAW / TRADE.for_release(release).filename
+        assert path.is_file(), f"release {release} of {BUREAU_SOURCE.name} has no file {path}"
+        assert path.read_bytes() == data, f"{path.name} differs from release {release}'s rows of the source"
+        side = _load_sidecar(path)
+        source_file = (REPO / side["source_file"]).resolve()
+        assert source_file == (BUREAU_SOURCE.parent / "xls" / f"kz_{release}.xls").resolve()
+        assert source_file.is_file(), source_file
+        assert str(release) in side["title"] and BUREAU_SOURCE.name in side["notes"]

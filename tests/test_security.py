@@ -122,25 +122,25 @@ def test_injection_in_a_text_cell_is_stored_verbatim(raw_copy: Path) -> None:
 
 
 def test_injection_in_a_partner_name_is_rejected_not_run(raw_copy: Path) -> None:
-    path = raw_copy / TRADE.filename
+    first = TRADE.files(raw_copy)[0]
+    path = raw_copy / first.filename
     _replace_in_line(path, 5, ",Армения,", f",Армения{INJECTION},")
     with _con_with_canary() as con:
         with pytest.raises(RawInputError) as err:
-            validate_and_load(con, TRADE, raw_copy)
+            validate_and_load(con, first, raw_copy)
         assert _canary_alive(con)
     assert err.value.line == 5 and err.value.column == '"name"'
     assert f"unknown partner name {'Армения' + INJECTION!r}" in str(err.value)
 
 
 def test_partner_name_with_quotes_is_rejected_by_the_build(raw_copy: Path, tmp_path: Path) -> None:
-    path = raw_copy / TRADE.filename
+    first = TRADE.files(raw_copy)[0]
+    path = raw_copy / first.filename
     _replace_in_line(path, 6, ",Беларусь,", ',"Бела""русь\'",')
     before = sha256_tree(raw_copy)
     proc = run_kzkr("build", raw_dir=raw_copy, warehouse_dir=tmp_path / "wh", timeout=120)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert (
-        'raw/bureau_foreign_trade_by_partner.csv, line 6, column "name": unknown partner name' in proc.stderr
-    )
+    assert f'raw/{first.filename}, line 6, column "name": unknown partner name' in proc.stderr
     assert not (tmp_path / "wh" / "kzkr.duckdb").exists()
     assert sha256_tree(raw_copy) == before
 
@@ -213,3 +213,20 @@ def test_symlink_inside_the_raw_dir_is_fine(raw_copy: Path) -> None:
     assert resolve_raw_path(raw_copy, TABLE4.filename) == real.resolve()
     with duckdb.connect() as con:
         assert validate_and_load(con, TABLE4, raw_copy).rows == 10
+
+
+def test_a_changed_or_added_release_file_is_a_change(raw_copy: Path, tmp_path: Path) -> None:
+    """The release files sit in a folder (raw/bureau/): `kzkr build` must not call their change
+    "nothing changed"."""
+    settings = Settings(raw_dir=raw_copy, warehouse_dir=tmp_path / "wh")
+    before = fingerprint(settings)
+    first = raw_copy / TRADE.files(raw_copy)[0].filename
+    data = first.read_bytes()
+    first.write_bytes(data.replace(b",6,", b",7,", 1) if b",6," in data else data + b"\r\n")
+    changed = fingerprint(settings)
+    assert changed != before
+    first.write_bytes(data)
+    assert fingerprint(settings) == before
+    added = first.with_name("foreign_trade_by_partner_0001.csv")
+    added.write_bytes(data)
+    assert fingerprint(settings) != before

@@ -13,21 +13,36 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipelines.ingest.specs import RAW_FILES, TRADE
-from pipelines.ingest.validate import known_partner_names, project_root, validate_all, validate_file
+from pipelines.ingest.validate import (
+    connect,
+    known_partner_names,
+    load_table,
+    project_root,
+    sidecar_path,
+    validate_all,
+)
 from tools import synth
 from tools.bench import phases, report
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "raw"
+LATEST = synth.release_files(RAW)[-1].release or 0  # the latest real release: the synthetic ones end there
 
 
 def _rows(raw_dir: Path) -> list[dict[str, str]]:
-    with (raw_dir / TRADE.filename).open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        assert reader.fieldnames == TRADE.header
-        return list(reader)
+    """The rows of every release file, by release; each file holds its own release only."""
+    rows: list[dict[str, str]] = []
+    for f in TRADE.files(raw_dir):
+        with (raw_dir / f.filename).open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            assert reader.fieldnames == TRADE.header
+            part = list(reader)
+        assert part and {r["release"] for r in part} == {str(f.release)}, f.filename
+        rows += part
+    return rows
 
 
 def _dec(cell: str) -> Decimal:
@@ -78,20 +93,30 @@ def test_synth_passes_ingest_with_requested_rows(tmp_path: Path, n: int, known: 
     out = tmp_path / "raw"
     layout = synth.synthesize(out, n)
     assert layout.rows == n
-    results = {r.name: r for r in validate_all(out)}  # the real validation, every raw file
-    assert set(results) == {f.name for f in RAW_FILES}
-    assert results[TRADE.name].rows == n
+    rows = Counter[str]()
+    for r in validate_all(out):  # the real validation, every raw file
+        rows[r.name] += r.rows
+    assert set(rows) == {f.name for f in RAW_FILES}
+    assert rows[TRADE.name] == n
     _check_trade_rows(_rows(out), n, known)
 
 
 def test_synth_copies_paper_tables_and_the_trade_sidecar(tmp_path: Path) -> None:
     out = tmp_path / "raw"
-    synth.synthesize(out, 10)
+    layout = synth.synthesize(out, 10)
     for f in RAW_FILES:
+        if f is TRADE:
+            continue
         side = f.filename.removesuffix(".csv") + ".meta.yml"
         assert (out / side).read_bytes() == (RAW / side).read_bytes()
-        if f is not TRADE:
-            assert (out / f.filename).read_bytes() == (RAW / f.filename).read_bytes()
+        assert (out / f.filename).read_bytes() == (RAW / f.filename).read_bytes()
+    real = yaml.safe_load(sidecar_path(RAW / synth.release_files(RAW)[-1].filename).read_text("utf-8"))
+    made = TRADE.files(out)
+    assert made and all(layout.first_release <= (f.release or 0) <= LATEST for f in made)
+    for f in made:
+        side = yaml.safe_load(sidecar_path(out / f.filename).read_text("utf-8"))
+        assert side["file"] == Path(f.filename).name and side["columns"] == real["columns"]
+        assert "SYNTHETIC" in side["title"]
 
 
 def test_synth_is_deterministic_and_seeded(tmp_path: Path) -> None:
@@ -99,7 +124,7 @@ def test_synth_is_deterministic_and_seeded(tmp_path: Path) -> None:
     synth.synthesize(a, 3000)
     synth.synthesize(b, 3000)
     synth.synthesize(c, 3000, seed=1)
-    data = [(p / TRADE.filename).read_bytes() for p in (a, b, c)]
+    data = [b"".join((p / f.filename).read_bytes() for f in TRADE.files(p)) for p in (a, b, c)]
     assert data[0] == data[1]
     assert data[0] != data[2]
 
@@ -108,34 +133,36 @@ def test_synth_grid_covers_months_and_chapters(tmp_path: Path, known: set[str]) 
     """With three partners a sheet has four rows, so a few thousand rows span periods and chapters."""
     partners = synth.load_partners(RAW)[:3]
     n = 12_000
-    layout = synth.plan(n, len(partners))
+    layout = synth.plan(n, len(partners), last_release=LATEST)
     raw = tmp_path / "raw"
     raw.mkdir()
-    sidecar = TRADE.filename.removesuffix(".csv") + ".meta.yml"
-    (raw / sidecar).write_bytes((RAW / sidecar).read_bytes())
-    synth.write_trade_csv(raw / TRADE.filename, layout, partners)
-    assert validate_file(TRADE, raw).rows == n
+    template = yaml.safe_load(sidecar_path(RAW / synth.release_files(RAW)[-1].filename).read_text("utf-8"))
+    for path in synth.write_trade_csvs(raw, layout, partners):
+        synth.write_sidecar(path, template)
+    with connect() as con:
+        assert sum(r.rows for r in load_table(con, TRADE, raw)) == n
     rows = _rows(raw)
     _check_trade_rows(rows, n, known)
     sheets = {r["sheet"] for r in rows}
     assert any("_hs" in s for s in sheets), "commodity-chapter sheets"
     assert any(s.startswith("11_") for s in sheets), "January–November periods"
-    assert {r["period"] for r in rows if r["sheet"].startswith("12_")} >= {"за январь-декабрь 2023 года"}
+    assert {r["period"] for r in rows if r["sheet"].startswith("12_")} >= {f"за январь-декабрь {LATEST} года"}
     assert any(r["period"].startswith("за январь-ноябрь") for r in rows)
 
 
 def test_plan() -> None:
-    lay = synth.plan(1000, 204)
-    assert (lay.sheets, lay.releases, lay.first_release, lay.last_release) == (5, 5, 2019, 2023)
+    last = 3000  # any release year: the layout ends at the one it is given
+    lay = synth.plan(1000, 204, last_release=last)
+    assert (lay.sheets, lay.releases, lay.first_release, lay.last_release) == (5, 5, last - 4, last)
     assert lay.rows_per_sheet * lay.sheets + lay.extra == 1000
     assert lay.rows_per_sheet + (1 if lay.extra else 0) <= 205
-    big = synth.plan(10**7, 204)
-    assert big.last_release == 2023 and big.releases > synth.MIN_RELEASES
+    big = synth.plan(10**7, 204, last_release=last)
+    assert big.last_release == last and big.releases > synth.MIN_RELEASES
     assert big.sheets <= big.vintages * synth.TABLES_PER_VINTAGE
-    huge = synth.plan(30 * 10**6, 204)
-    assert huge.first_release >= 2000 and huge.last_release <= 2100
+    huge = synth.plan(30 * 10**6, 204, last_release=last)
+    assert huge.last_release == last and huge.first_release >= synth.FIRST_POSSIBLE_RELEASE
     with pytest.raises(ValueError, match="at most"):
-        synth.plan(10**9, 204)
+        synth.plan(10**9, 204, last_release=last)
 
 
 def test_parse_and_format_scale() -> None:

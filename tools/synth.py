@@ -1,9 +1,10 @@
 """A synthetic raw directory with N bureau trade rows, for benchmarks (`make synth SCALE=N`).
 
 The output is a complete raw directory that the real ingest accepts: every file of ``raw/``
-(the paper tables, their sidecars, ``_schema/``) copied unchanged, and a synthetic
-``bureau_foreign_trade_by_partner.csv`` in the bureau's exact 12-column format
-(:data:`pipelines.ingest.specs.TRADE`) next to a copy of the real trade file's sidecar.
+(the paper tables, their sidecars, ``_schema/``) copied unchanged, and synthetic bureau releases,
+one file per release ``bureau/foreign_trade_by_partner_<release>.csv`` in the bureau's exact
+12-column format (:data:`pipelines.ingest.specs.TRADE`), each with a sidecar derived from the latest
+real release's. The synthetic releases end with the latest real release (read from the raw files).
 
 How the N rows are laid out (what each of the 12 columns means stays what it means in the
 bureau's releases):
@@ -44,8 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import yaml
 
-from pipelines.ingest.specs import TRADE
+from pipelines.ingest.specs import TRADE, RawFile
 from pipelines.ingest.validate import sidecar_path
 from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 
@@ -66,8 +68,7 @@ MONTHS_RU = (
 N_CHAPTERS = 97  # HS chapters 01..97; chapter 0 is the all-commodities table
 TABLES_PER_VINTAGE = 12 * (N_CHAPTERS + 1)  # cumulative periods × (all commodities + chapters)
 FIRST_ROW_NO = 6  # the bureau's tables start on sheet row 6 (rows above are the header)
-RELEASE_LO, RELEASE_HI = TRADE.column("release").lo or 2000, TRADE.column("release").hi or 2100
-LAST_REAL_RELEASE = 2023
+FIRST_POSSIBLE_RELEASE = 1000  # a release is a four-digit year in its file's name
 MIN_RELEASES = 5
 BATCH_SHEETS = 2500  # sheets per COPY (about 500,000 rows, 70 MB of CSV)
 
@@ -102,7 +103,7 @@ def parse_scale(text: str, real_rows: int | None = None) -> int:
     t = text.strip().lower().replace("_", "").replace(",", "")
     if t.endswith(("x", "×")):
         if real_rows is None:
-            real_rows = count_rows(PROJECT_ROOT / "raw" / TRADE.filename)
+            real_rows = trade_rows(PROJECT_ROOT / "raw")
         factor = float(t[:-1])
         n = round(factor * real_rows)
     else:
@@ -136,15 +137,29 @@ def count_rows(csv_path: Path) -> int:
         return sum(1 for _ in csv.reader(fh)) - 1
 
 
+def release_files(raw_dir: Path) -> list[RawFile]:
+    """The bureau's release files in ``raw_dir``, by release; at least one."""
+    files = [f for f in TRADE.files(raw_dir) if f.release is not None]
+    if not files:
+        raise FileNotFoundError(f"no release file {TRADE.label} in {raw_dir}")
+    return files
+
+
+def trade_rows(raw_dir: Path) -> int:
+    """Trade rows of all release files."""
+    return sum(count_rows(raw_dir / f.filename) for f in release_files(raw_dir))
+
+
 def load_partners(raw_dir: Path, seed_csv: Path | None = None) -> list[Partner]:
-    """The countries of the real trade file's last sheet, in printed order, one name per ISO code."""
+    """The countries of the latest real release's last sheet, in printed order, one name per ISO code."""
     seed_csv = seed_csv or DBT_PROJECT_DIR / "seeds" / "partner_names.csv"
     with seed_csv.open(encoding="utf-8", newline="") as fh:
         seed = {r["name_ru"]: r for r in csv.DictReader(fh)}
-    with (raw_dir / TRADE.filename).open(encoding="utf-8", newline="") as fh:
+    latest = raw_dir / release_files(raw_dir)[-1].filename
+    with latest.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     if not rows:
-        raise ValueError(f"{raw_dir / TRADE.filename} has no rows to take partners from")
+        raise ValueError(f"{latest} has no rows to take partners from")
     last = (rows[-1]["release"], rows[-1]["sheet"])
     partners: list[Partner] = []
     seen: set[str] = set()
@@ -166,108 +181,132 @@ def load_partners(raw_dir: Path, seed_csv: Path | None = None) -> list[Partner]:
     return partners
 
 
-def plan(rows: int, partners_per_sheet: int) -> Layout:
-    """Sheets and releases for ``rows`` rows with at most ``partners_per_sheet`` countries a sheet."""
+def plan(rows: int, partners_per_sheet: int, last_release: int) -> Layout:
+    """Sheets and releases for ``rows`` rows with at most ``partners_per_sheet`` countries a sheet,
+    the releases ending with ``last_release`` (the latest real one)."""
     per_sheet = partners_per_sheet + 1  # + the 'Всего' row
     sheets = math.ceil(rows / per_sheet)
     releases = max(MIN_RELEASES, math.ceil(sheets / (2 * TABLES_PER_VINTAGE)))
-    max_releases = RELEASE_HI - RELEASE_LO + 1
+    max_releases = last_release - FIRST_POSSIBLE_RELEASE + 1
     if releases > max_releases:
         cap = 2 * max_releases * TABLES_PER_VINTAGE * per_sheet
-        raise ValueError(f"at most {cap} rows fit the bureau's format (releases {RELEASE_LO}–{RELEASE_HI})")
-    first = max(RELEASE_LO, min(LAST_REAL_RELEASE - releases + 1, RELEASE_HI - releases + 1))
-    return Layout(rows, sheets, rows // sheets, rows % sheets, releases, first)
+        raise ValueError(
+            f"at most {cap} rows fit the bureau's format (releases {FIRST_POSSIBLE_RELEASE}–{last_release})"
+        )
+    return Layout(rows, sheets, rows // sheets, rows % sheets, releases, last_release - releases + 1)
 
 
 def _chapter_norm() -> float:
     return sum(1.0 / r for r in range(1, N_CHAPTERS + 1))
 
 
-def write_trade_csv(path: Path, layout: Layout, partners: list[Partner], *, seed: int = 0) -> int:
-    """Write the synthetic trade CSV (streaming, in DuckDB). Returns the rows written."""
-    wx = [p.exports for p in partners]
-    wi = [p.imports for p in partners]
-    total_x, total_i = sum(wx), sum(wi)
+def write_trade_csvs(out_dir: Path, layout: Layout, partners: list[Partner], *, seed: int = 0) -> list[Path]:
+    """Write the synthetic release files under ``out_dir`` (streaming, in DuckDB), one per release that
+    has rows. Returns their paths, by release."""
+    written: list[Path] = []
+    with duckdb.connect() as con:
+        con.execute("set preserve_insertion_order = true")
+        con.execute("set enable_progress_bar = false")
+        _create_sheets(con, layout, partners, seed)
+        ranges = con.execute(
+            "select release, min(ord), max(ord) from sheets group by release order by release"
+        )
+        for release, lo, hi in ranges.fetchall():
+            path = out_dir / TRADE.for_release(int(release)).filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_release(con, path, int(lo), int(hi), partners, seed)
+            written.append(path)
+    return written
+
+
+def _write_release(
+    con: duckdb.DuckDBPyConnection, path: Path, lo: int, hi: int, partners: list[Partner], seed: int
+) -> None:
+    """The sheets ``lo``..``hi`` (one release) into ``path``, all or nothing."""
     tmp = path.with_name(path.name + ".part")
     chunk = path.with_name(path.name + ".chunk")
     try:
-        with duckdb.connect() as con, tmp.open("wb") as out:
-            con.execute("set preserve_insertion_order = true")
-            con.execute("set enable_progress_bar = false")
-            months = "[" + ", ".join(f"'{m}'" for m in MONTHS_RU) + "]"
-            # (hash(args) % 1000003) / 1000003.0: a deterministic pseudo-random number in [0, 1) of args
-            con.execute(
-                f"""
-                create temp table sheets as
-                with enum as (
-                    select
-                        e,
-                        e % $vintages as v,
-                        e // $vintages as t,
-                        case when e < $extra then $base + 1 else $base end as n_rows
-                    from range($sheets) r(e)
-                ),
-                grid as (
-                    select
-                        $first + v // 2 as release,
-                        $first + v // 2 - 1 + v % 2 as year,
-                        12 - t // {N_CHAPTERS + 1} as month,
-                        t % {N_CHAPTERS + 1} as chapter,
-                        n_rows
-                    from enum
-                ),
-                scaled as (
-                    select
-                        *,
-                        -- a year's level, a cumulative month fraction, a release's small revision
-                        (0.8 + 0.4 * (hash($seed, 'y', year) % 1000003) / 1000003.0)
-                        * month / 12.0 * (0.97 + 0.06 * (hash($seed, 'm', year, month) % 1000003) / 1000003.0)
-                        * (1 + 0.001 * ((hash($seed, 'r', release, year, month, chapter) % 1000003)
-                                        / 1000003.0 - 0.5)) as level,
-                        case when chapter = 0 then 1.0
-                             else 1.0 / ((1 + (chapter * 37) % {N_CHAPTERS}) * $hnorm) end as chapter_x,
-                        case when chapter = 0 then 1.0
-                             else 1.0 / ((1 + (chapter * 53) % {N_CHAPTERS}) * $hnorm) end as chapter_i
-                    from grid
-                )
-                select
-                    row_number() over (order by release, year, month desc, chapter) as ord,
-                    release,
-                    printf('25.07.%d', release + 1) as release_published,
-                    case when chapter = 0 then printf('%02d_%d', month, year)
-                         else printf('%02d_%d_hs%02d', month, year, chapter) end as sheet,
-                    case when month = 1 then printf('за январь %d года', year)
-                         else printf('за январь-%s %d года', {months}[month], year) end as period,
-                    year, month, chapter, n_rows,
-                    -- sheet totals in units of 0.00001 thousand USD (countries sum to them)
-                    cast(round($total_x * level * chapter_x * 100000) as bigint) as xtot,
-                    cast(round($total_i * level * chapter_i * 100000) as bigint) as itot
-                from scaled
-                order by release, year, month desc, chapter
-                """,
-                {
-                    "vintages": layout.vintages,
-                    "extra": layout.extra,
-                    "base": layout.rows_per_sheet,
-                    "sheets": layout.sheets,
-                    "first": layout.first_release,
-                    "seed": seed,
-                    "hnorm": _chapter_norm(),
-                    "total_x": total_x,
-                    "total_i": total_i,
-                },
-            )
+        with tmp.open("wb") as out:
             # One COPY per batch of sheets: an order-preserving COPY buffers its output, so batches
             # keep the memory bounded (a single COPY of 10^7 rows peaks near 4 GB).
-            for lo in range(1, layout.sheets + 1, BATCH_SHEETS):
-                _copy_batch(con, chunk, lo, lo + BATCH_SHEETS - 1, partners, seed, header=lo == 1)
+            for first in range(lo, hi + 1, BATCH_SHEETS):
+                last = min(hi, first + BATCH_SHEETS - 1)
+                _copy_batch(con, chunk, first, last, partners, seed, header=first == lo)
                 with chunk.open("rb") as fh:
                     shutil.copyfileobj(fh, out, 1 << 20)
         tmp.replace(path)
     finally:  # no partial output left behind
         chunk.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
-    return layout.rows
+
+
+def _create_sheets(
+    con: duckdb.DuckDBPyConnection, layout: Layout, partners: list[Partner], seed: int
+) -> None:
+    """The temp table ``sheets``: one row per synthetic partner table, ``ord`` in file order."""
+    total_x, total_i = sum(p.exports for p in partners), sum(p.imports for p in partners)
+    months = "[" + ", ".join(f"'{m}'" for m in MONTHS_RU) + "]"
+    con.execute(
+        f"""
+        create temp table sheets as
+        with enum as (
+            select
+                e,
+                e % $vintages as v,
+                e // $vintages as t,
+                case when e < $extra then $base + 1 else $base end as n_rows
+            from range($sheets) r(e)
+        ),
+        grid as (
+            select
+                $first + v // 2 as release,
+                $first + v // 2 - 1 + v % 2 as year,
+                12 - t // {N_CHAPTERS + 1} as month,
+                t % {N_CHAPTERS + 1} as chapter,
+                n_rows
+            from enum
+        ),
+        scaled as (
+            select
+                *,
+                -- a year's level, a cumulative month fraction, a release's small revision
+                (0.8 + 0.4 * (hash($seed, 'y', year) % 1000003) / 1000003.0)
+                * month / 12.0 * (0.97 + 0.06 * (hash($seed, 'm', year, month) % 1000003) / 1000003.0)
+                * (1 + 0.001 * ((hash($seed, 'r', release, year, month, chapter) % 1000003)
+                                / 1000003.0 - 0.5)) as level,
+                case when chapter = 0 then 1.0
+                     else 1.0 / ((1 + (chapter * 37) % {N_CHAPTERS}) * $hnorm) end as chapter_x,
+                case when chapter = 0 then 1.0
+                     else 1.0 / ((1 + (chapter * 53) % {N_CHAPTERS}) * $hnorm) end as chapter_i
+            from grid
+        )
+        select
+            row_number() over (order by release, year, month desc, chapter) as ord,
+            release,
+            printf('25.07.%d', release + 1) as release_published,
+            case when chapter = 0 then printf('%02d_%d', month, year)
+                 else printf('%02d_%d_hs%02d', month, year, chapter) end as sheet,
+            case when month = 1 then printf('за январь %d года', year)
+                 else printf('за январь-%s %d года', {months}[month], year) end as period,
+            year, month, chapter, n_rows,
+            -- sheet totals in units of 0.00001 thousand USD (countries sum to them)
+            cast(round($total_x * level * chapter_x * 100000) as bigint) as xtot,
+            cast(round($total_i * level * chapter_i * 100000) as bigint) as itot
+        from scaled
+        order by release, year, month desc, chapter
+        """,
+        {
+            "vintages": layout.vintages,
+            "extra": layout.extra,
+            "base": layout.rows_per_sheet,
+            "sheets": layout.sheets,
+            "first": layout.first_release,
+            "seed": seed,
+            "hnorm": _chapter_norm(),
+            "total_x": total_x,
+            "total_i": total_i,
+        },
+    )
 
 
 def _copy_batch(
@@ -362,20 +401,39 @@ def synthesize(out_dir: Path, rows: int, *, raw_dir: Path | None = None, seed: i
     out_dir = out_dir.absolute()
     if out_dir == raw_dir:
         raise ValueError("refusing to overwrite the real raw directory")
+    real = release_files(raw_dir)
+    latest = raw_dir / real[-1].filename
+    if not sidecar_path(latest).exists():
+        raise FileNotFoundError(f"{sidecar_path(latest)} is missing")
     partners = load_partners(raw_dir)
-    layout = plan(rows, len(partners))
+    layout = plan(rows, len(partners), last_release=real[-1].release or 0)
     out_dir.mkdir(parents=True, exist_ok=True)
-    trade_csv = out_dir / TRADE.filename
+    skip = {raw_dir / f.filename for f in TRADE.files(raw_dir)}
+    skip |= {sidecar_path(p) for p in skip}
     for src in sorted(raw_dir.rglob("*")):
-        if not src.is_file() or src.name == TRADE.filename:
+        if not src.is_file() or src in skip:
             continue
         dst = out_dir / src.relative_to(raw_dir)
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)  # includes the trade file's sidecar, unchanged
-    if not sidecar_path(trade_csv).exists():
-        raise FileNotFoundError(f"{sidecar_path(raw_dir / TRADE.filename)} is missing")
-    write_trade_csv(trade_csv, layout, partners, seed=seed)
+        shutil.copy2(src, dst)
+    template = yaml.safe_load(sidecar_path(latest).read_text(encoding="utf-8"))
+    for path in write_trade_csvs(out_dir, layout, partners, seed=seed):
+        write_sidecar(path, template)
     return layout
+
+
+def write_sidecar(csv_path: Path, template: dict[str, object]) -> Path:
+    """A synthetic release file's sidecar: the latest real release's, naming this file and saying
+    that its figures are synthetic."""
+    side = {
+        **template,
+        "file": csv_path.name,
+        "title": f"SYNTHETIC benchmark data (kzkr synth) in the format of: {template.get('title', '')}",
+        "notes": "Synthetic rows written by kzkr synth for benchmarks; not the bureau's figures.",
+    }
+    path = sidecar_path(csv_path)
+    path.write_text(yaml.safe_dump(side, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+    return path
 
 
 def default_out_dir(rows: int) -> Path:
@@ -390,24 +448,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scale",
         required=True,
-        help="trade rows: 1e6, 250000, or 1000x (times the rows of the real trade file)",
+        help="trade rows: 1e6, 250000, or 1000x (times the rows of the real release files)",
     )
     parser.add_argument("--out", type=Path, help="output directory (default: <warehouse>/synth/raw-<scale>)")
     parser.add_argument("--raw-dir", type=Path, default=PROJECT_ROOT / "raw", help="the real raw directory")
     parser.add_argument("--seed", type=int, default=0, help="varies the pseudo-random values")
     args = parser.parse_args(argv)
     try:
-        rows = parse_scale(args.scale, count_rows(args.raw_dir / TRADE.filename))
+        rows = parse_scale(args.scale, trade_rows(args.raw_dir))
         out = args.out or default_out_dir(rows)
         t0 = time.monotonic()
         layout = synthesize(out, rows, raw_dir=args.raw_dir, seed=args.seed)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    size = (out / TRADE.filename).stat().st_size
+    files = release_files(out)
+    size = sum((out / f.filename).stat().st_size for f in files)
     print(
-        f"wrote {out}/{TRADE.filename}: {layout.rows} rows, {layout.sheets} sheets, releases "
-        f"{layout.first_release}–{layout.last_release}, {size / 1e6:.1f} MB in {time.monotonic() - t0:.1f} s"
+        f"wrote {len(files)} release files {out}/{TRADE.label.removeprefix('raw/')}: "
+        f"{layout.rows} rows, {layout.sheets} sheets, releases {files[0].release}–{files[-1].release}, "
+        f"{size / 1e6:.1f} MB in {time.monotonic() - t0:.1f} s"
     )
     print(f"build it: KZKR_RAW_DIR={out} KZKR_WAREHOUSE_DIR=<dir> kzkr build")
     return 0

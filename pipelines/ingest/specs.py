@@ -15,14 +15,24 @@ Cell kinds
   Loaded as ``DECIMAL(20,5)``.
 - ``text``: any non-empty text (empty only where optional).
 - ``date``: ``YYYY-MM-DD``; ``dmy``: ``DD.MM.YYYY`` (the bureau's cover-sheet date).
+
+Files. A table is loaded from one file (``filename``), or from one file per release: a ``filename``
+with ``{release}`` (the bureau's ``bureau/foreign_trade_by_partner_{release}.csv``) stands for every file
+its pattern finds in the raw directory, each with its own sidecar; :meth:`RawFile.files` lists them, so
+adding a release is adding a file. Every row of such a file carries the release of its name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 Kind = Literal["int", "count", "pct", "decimal", "text", "date", "dmy"]
+RELEASE = "{release}"  # in a filename: one file per release
+RELEASE_RE = r"[0-9]{4}"  # a release, as its file name gives it
+SOURCE_COLUMNS = ("_source_file", "_source_line")  # added to every loaded table
 
 
 @dataclass(frozen=True)
@@ -43,21 +53,67 @@ class Column:
 @dataclass(frozen=True)
 class RawFile:
     name: str  # table name in schema raw, and the Dagster asset key ["raw", name]
-    filename: str
+    filename: str  # path under raw/; with RELEASE: one file per release (see the module docstring)
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     description: str
     group: str = field(default="paper")
+    release_column: str = "release"  # per-release tables: the column that holds the file's release
+    release: int | None = None  # a file of a per-release table: the release its name gives
+    pattern: str = ""  # a file of a per-release table: the table's filename (with RELEASE)
 
     @property
     def header(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def loaded_columns(self) -> list[str]:
+        """The columns of ``raw.<name>`` after the ingest: each declared column (a count or pct with
+        its ``<name>_printed``), then where each row was read."""
+        out: list[str] = []
+        for c in self.columns:
+            out += [c.name, f"{c.name}_printed"] if c.keeps_printed else [c.name]
+        return [*out, *SOURCE_COLUMNS]
+
+    @property
+    def per_release(self) -> bool:
+        """One file per release (the table's spec, or one of its files)."""
+        return RELEASE in self.filename or bool(self.pattern)
+
+    @property
+    def label(self) -> str:
+        """How messages name the file(s): ``raw/<filename>``, ``<release>`` for a table's releases."""
+        return "raw/" + self.filename.replace(RELEASE, "<release>")
 
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def for_release(self, release: int) -> RawFile:
+        """The file of one release of a per-release table."""
+        if RELEASE not in self.filename:
+            raise ValueError(f"{self.name} is not loaded from one file per release")
+        name = self.filename.replace(RELEASE, str(release))
+        return replace(self, filename=name, release=release, pattern=self.filename)
+
+    def files(self, raw_dir: Path) -> list[RawFile]:
+        """The files this table is loaded from: itself, or the release files present in ``raw_dir``
+        (by release; a file whose name gives no release comes last, with ``release`` None, and is
+        refused by the ingest)."""
+        if RELEASE not in self.filename:
+            return [self]
+        head, tail = self.filename.split(RELEASE)
+        found: list[RawFile] = []
+        for path in sorted(raw_dir.glob(f"{head}*{tail}")):
+            rel = path.relative_to(raw_dir).as_posix()
+            token = rel.removeprefix(head).removesuffix(tail)
+            if re.fullmatch(RELEASE_RE, token):
+                found.append(self.for_release(int(token)))
+            else:
+                found.append(replace(self, filename=rel, release=None, pattern=self.filename))
+        return sorted(found, key=lambda f: (f.release is None, f.release or 0, f.filename))
 
 
 def _year(name: str = "year", description: str = "Year as printed.") -> Column:
@@ -200,10 +256,10 @@ ECONOMIC_EVENTS = RawFile(
 
 TRADE = RawFile(
     name="bureau_foreign_trade_by_partner",
-    filename="bureau_foreign_trade_by_partner.csv",
+    filename=f"bureau/foreign_trade_by_partner_{RELEASE}.csv",
     group="bureau",
     columns=(
-        Column("release", "int", lo=2000, hi=2100, description="Year of the release file"),
+        Column("release", "int", description="Year of the release file (the release in the file's name)"),
         Column("release_published", "dmy", optional=True, description="Cover-sheet publication date"),
         Column("sheet", "text", description="Sheet of the release file"),
         Column("period", "text", description="Period as printed (Russian)"),
@@ -218,7 +274,7 @@ TRADE = RawFile(
     ),
     key=("release", "sheet", "row_no"),
     description="Kazakhstan's foreign trade by partner country, from the Bureau of National Statistics' "
-    "releases 'Main indicators of foreign trade of the Republic of Kazakhstan', 2019–2023.",
+    "releases 'Main indicators of foreign trade of the Republic of Kazakhstan', one file per release.",
 )
 
 RAW_FILES: tuple[RawFile, ...] = (
@@ -233,4 +289,4 @@ RAW_FILES: tuple[RawFile, ...] = (
     TRADE,
 )
 
-BY_NAME = {f.name: f for f in RAW_FILES}
+BY_NAME = {f.name: f for f in RAW_FILES}  # one entry per table of schema raw

@@ -261,7 +261,7 @@ def _check_header(spec: RawFile, first_line: str, label: str) -> None:
 
 def _check_sidecar(spec: RawFile, path: Path, label: str) -> None:
     side = sidecar_path(path)
-    side_label = f"raw/{side.name}"
+    side_label = label.removesuffix(".csv") + ".meta.yml"
     if not side.exists():
         raise RawInputError(label, f"provenance sidecar missing: expected {side_label}")
     real = side.resolve()
@@ -281,8 +281,21 @@ def _check_sidecar(spec: RawFile, path: Path, label: str) -> None:
             f"its 'columns' ({', '.join(cols) or 'none'}) disagree with the CSV header "
             f"({', '.join(spec.header)})",
         )
-    if (meta or {}).get("file") != spec.filename:
-        raise RawInputError(side_label, f"its 'file' is {meta.get('file')!r}, expected {spec.filename!r}")
+    if (meta or {}).get("file") != path.name:
+        raise RawInputError(side_label, f"its 'file' is {meta.get('file')!r}, expected {path.name!r}")
+
+
+def _check_release_name(spec: RawFile) -> None:
+    """A file of a per-release table must say its release in its name."""
+    if spec.pattern and spec.release is None:
+        expected = Path(spec.pattern).name.replace("{release}", "<release>")
+        raise RawInputError(
+            f"raw/{spec.filename}",
+            f"a release file's name must give its release: {expected}, where <release> is the release's "
+            "year (four digits)",
+        )
+    if spec.release is None and spec.per_release:
+        raise ValueError(f"{spec.name}: validate its files (RawFile.files), not the table's pattern")
 
 
 def _cell_problems_sql(c: Column, ident: str) -> str:
@@ -369,9 +382,11 @@ def project_root() -> Path:
 
 
 def validate_and_load(
-    con: duckdb.DuckDBPyConnection, spec: RawFile, raw_dir: Path, *, schema: str = "raw"
+    con: duckdb.DuckDBPyConnection, spec: RawFile, raw_dir: Path, *, schema: str = "raw", append: bool = False
 ) -> LoadResult:
-    """Validate ``spec``'s file under ``raw_dir`` and (re)create ``<schema>.<spec.name>``."""
+    """Validate ``spec``'s file under ``raw_dir`` and (re)create ``<schema>.<spec.name>`` from it, or
+    with ``append`` add its rows (the next release file of a per-release table)."""
+    _check_release_name(spec)
     label = f"raw/{spec.filename}"
     path = resolve_raw_path(raw_dir, spec.filename)
     sha, first_line = _check_bytes(path, label)
@@ -451,7 +466,23 @@ def validate_and_load(
             ", ".join(spec.key),
         )
 
-    if spec is TRADE:
+    if spec.release is not None:
+        col = spec.column(spec.release_column)
+        other = con.execute(
+            f"select _line, {_q(col.name)} from {tmp} where cast({_q(col.name)} as bigint) <> ? "
+            "order by _line limit 1",
+            [spec.release],
+        ).fetchone()
+        if other:
+            raise RawInputError(
+                label,
+                f"{other[1]!r} is not this file's release; expected {spec.release}, the release in its name "
+                f"(each release has its own file, {spec.label})",
+                int(other[0]),
+                f'"{col.name}" ({spec.header.index(col.name) + 1})',
+            )
+
+    if spec.name == TRADE.name:
         names = known_partner_names(project_root())
         con.execute("create or replace temp table _known_partners (name varchar)")
         con.executemany("insert into _known_partners values (?)", [[x] for x in sorted(names)])
@@ -470,13 +501,35 @@ def validate_and_load(
 
     typed = ", ".join(e for c in spec.columns for e in _typed_expr(c))
     con.execute(f"create schema if not exists {schema}")
-    con.execute(
-        f"create or replace table {schema}.{spec.name} as select {typed}, "
-        f"?::varchar as _source_file, _line::bigint as _source_line from {tmp}",  # in line order already
-        [label],
-    )
+    select = f"select {typed}, ?::varchar as _source_file, _line::bigint as _source_line from {tmp}"
+    if append:
+        con.execute(f"insert into {schema}.{spec.name} {select} order by _line", [label])
+    else:  # in line order already
+        con.execute(f"create or replace table {schema}.{spec.name} as {select}", [label])
     con.execute(f"drop table {tmp}")
     return LoadResult(spec.name, label, int(n), sha)
+
+
+def table_files(spec: RawFile, raw_dir: Path) -> list[RawFile]:
+    """The files ``spec``'s table is loaded from (:meth:`RawFile.files`); a per-release table
+    without any release file is refused like a missing file."""
+    files = spec.files(raw_dir)
+    if not files:
+        raise RawInputError(spec.label, f"no release file: expected at least one {spec.label} in {raw_dir}")
+    return files
+
+
+def all_files(raw_dir: Path) -> list[RawFile]:
+    """Every raw file the ingest reads, table by table (releases in release order)."""
+    if not raw_dir.is_dir():
+        raise RawInputError(str(raw_dir), "the raw directory does not exist")
+    return [f for spec in RAW_FILES for f in table_files(spec, raw_dir)]
+
+
+def load_table(con: duckdb.DuckDBPyConnection, spec: RawFile, raw_dir: Path) -> list[LoadResult]:
+    """Validate every file of ``spec``'s table and load them into ``raw.<spec.name>``, one result a file."""
+    files = table_files(spec, raw_dir)
+    return [validate_and_load(con, f, raw_dir, append=i > 0) for i, f in enumerate(files)]
 
 
 def validate_file(spec: RawFile, raw_dir: Path) -> LoadResult:
@@ -490,13 +543,14 @@ def validate_all(raw_dir: Path) -> list[LoadResult]:
     if not raw_dir.is_dir():
         raise RawInputError(str(raw_dir), "the raw directory does not exist")
     with connect() as con:
-        return [validate_and_load(con, spec, raw_dir) for spec in RAW_FILES]
+        return [res for spec in RAW_FILES for res in load_table(con, spec, raw_dir)]
 
 
 def precheck_file(spec: RawFile, raw_dir: Path) -> None:
     """What can be checked from a file's first line, whatever its size: it is inside the raw
     directory, not empty, has no BOM, has exactly the expected header, and its sidecar agrees.
     Cells, keys and the encoding of the rest are checked when the file is ingested."""
+    _check_release_name(spec)
     label = f"raw/{spec.filename}"
     path = resolve_raw_path(raw_dir, spec.filename)
     with path.open("rb") as fh:
@@ -512,11 +566,10 @@ def precheck_file(spec: RawFile, raw_dir: Path) -> None:
 
 def precheck_all(raw_dir: Path) -> list[RawFile]:
     """:func:`precheck_file` for every raw file, in order; the first problem raises."""
-    if not raw_dir.is_dir():
-        raise RawInputError(str(raw_dir), "the raw directory does not exist")
-    for spec in RAW_FILES:
-        precheck_file(spec, raw_dir)
-    return list(RAW_FILES)
+    files = all_files(raw_dir)
+    for f in files:
+        precheck_file(f, raw_dir)
+    return files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -529,8 +582,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with connect(args.db or ":memory:") as con:
             for spec in specs:
-                res = validate_and_load(con, spec, args.raw_dir)
-                print(f"{res.file}: {res.rows} rows")
+                for res in load_table(con, spec, args.raw_dir):
+                    print(f"{res.file}: {res.rows} rows")
     except RawInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

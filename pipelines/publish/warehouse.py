@@ -78,7 +78,7 @@ def _hash_files(digest: hashlib._Hash, root: Path, pattern: str, label: str) -> 
 def fingerprint(settings: Settings) -> str:
     """A hash of everything a build depends on: raw files and the project's code and config."""
     digest = hashlib.sha256()
-    _hash_files(digest, settings.raw_dir, "*", "raw")
+    _hash_files(digest, settings.raw_dir, "**/*", "raw")  # release files sit in folders (raw/bureau/)
     for root, pattern in CODE_GLOBS:
         if root.exists():
             _hash_files(digest, root, pattern, str(root.relative_to(PROJECT_ROOT)))

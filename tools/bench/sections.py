@@ -45,10 +45,9 @@ def machine() -> dict[str, str]:
 def full_build_section(work: Path, timeout: float | None) -> dict[str, Any]:
     raw = PROJECT_ROOT / "raw"
     wh = work / "warehouse-real"
-    from pipelines.ingest.specs import TRADE
-    from tools.synth import count_rows
+    from tools.synth import trade_rows
 
-    rows = count_rows(raw / TRADE.filename)
+    rows = trade_rows(raw)
     print("full build of raw/ (kzkr build --force) …", flush=True)
     full = measure_build("full build", raw_dir=raw, warehouse_dir=wh, rows=rows, timeout=timeout)
     print("plain dbt build …", flush=True)
@@ -84,7 +83,7 @@ def scale_section(
         t0 = time.monotonic()
         synthesize(raw, n)
         synth_s = time.monotonic() - t0
-        size = (raw / TRADE.filename).stat().st_size
+        size = sum((raw / f.filename).stat().st_size for f in TRADE.files(raw))
         print(f"scale {label}: kzkr build --force …", flush=True)
         fig = measure_build(f"scale {label}", raw_dir=raw, warehouse_dir=wh, rows=n, timeout=timeout)
         noop = (  # a no-op only means something after a published build
