@@ -73,11 +73,18 @@ def test_figures_without_numbers_are_records_saying_why(rendered: tuple[list[F.F
 
 
 @pytest.mark.e2e
-def test_figure_3_covers_the_bureau_years(rendered: tuple[list[F.Figure], float]) -> None:
+def test_figure_3_covers_the_bureau_years(
+    built_warehouse: Any, rendered: tuple[list[F.Figure], float]
+) -> None:
     figures, _ = rendered
+    with duckdb.connect(str(built_warehouse.published), read_only=True) as con:
+        first, last, first_release, last_release = con.execute(
+            "select min(year), max(year), min(release), max(release) from trade.kazakhstan_korea_trade"
+        ).fetchone()  # type: ignore[misc]
     fig3 = next(f for f in figures if f.name == "paper_figure_3_kazakhstan_trade_with_korea")
-    assert fig3.coverage == "2018-2023"
-    assert "Bureau of National Statistics" in fig3.caption and "2010-2017" in fig3.caption
+    assert fig3.coverage == f"{first}-{last}"
+    assert "Bureau of National Statistics" in fig3.caption and f"years before {first}" in fig3.caption
+    assert f"releases {first_release}-{last_release}," in fig3.source
     table4 = next(f for f in figures if f.name == "table4_f4_arrivals_by_sex")
     assert table4.coverage == "2010-2019" and "2019 printed as a total only" in table4.caption
 

@@ -52,8 +52,11 @@ T3_CELL = "year = 2013 and category = 'married_immigrants' and sex = 'male'"
 T4_CELL = "year = 2013 and sex = 'male'"
 H_CELL = "direction = 'inbound' and year = 2018 and university like 'Suleyman%'"
 K_CELL = "university = 'Ajou University' and period = '2019 fall semester'"
-P_FRA = "year = 2021 and partner_iso3 = 'FRA'"
-P_TOTAL = "year = 2022 and partner_name_en = 'Total'"
+# A year the bureau's releases carry twice (the second year of the trade tables), read from the data:
+# the trade mutations name no year.
+YEAR = f"(select min(year) + 1 from {KR})"
+P_FRA = f"year = {YEAR} and partner_iso3 = 'FRA'"
+P_TOTAL = f"year = {YEAR} and partner_name_en = 'Total'"
 
 MUTATIONS: dict[str, tuple[str, ...]] = {
     # ---------------------------------------------------------------- demography: Table 2
@@ -219,19 +222,25 @@ MUTATIONS: dict[str, tuple[str, ...]] = {
     "trade_grain_unique#1": (upd(P, "partner_iso3 = 'DEU'", P_FRA),),
     "trade_partners_mapped#0": (upd(P, "partner_name_en = null", P_FRA),),
     "trade_partners_mapped#1": (upd(P, "partner_iso3 = null", P_FRA),),
-    "trade_partners_mapped#2": (upd(P, "partner_iso3 = 'XXX'", "year = 2021 and partner_name_en = 'Asia'"),),
+    "trade_partners_mapped#2": (
+        upd(P, "partner_iso3 = 'XXX'", f"year = {YEAR} and partner_name_en = 'Asia'"),
+    ),
     "trade_not_null#0": (upd(P, "source_ref = null", P_FRA),),
     "trade_latest_release_only#0": (upd(P, "release = release + 1", P_FRA),),
-    "trade_latest_release_only#1": (upd(P, "release = year - 1", "year = 2019"),),
-    "trade_latest_release_only#2": (upd(P, "release = year + 5", "year = 2019"),),
+    "trade_latest_release_only#1": (upd(P, "release = year - 1", f"year = {YEAR}"),),
+    "trade_latest_release_only#2": (upd(P, "release = year + 5", f"year = {YEAR}"),),
     "trade_ranges#0": (upd(P, "exports_kusd = -1", P_FRA),),
     "trade_ranges#1": (upd(P, "turnover_share_pct = -0.5", P_FRA),),
     "trade_ranges#2": (upd(P, "turnover_share_pct = 150", P_FRA),),
     "trade_ranges#3": (
-        f"delete from {P} where year = 2021 and not is_aggregate and partner_iso3 <> 'KOR' and row_no > 40",
+        f"delete from {P} where year = {YEAR} and not is_aggregate and partner_iso3 <> 'KOR' and row_no > 40",
     ),
-    "trade_years_complete#0": (f"delete from {P} where year = 2018",),
-    "trade_korea_present#0": (f"delete from {P} where year = 2020 and partner_iso3 = 'KOR'",),
+    # coverage is the years of the release files: drop the first year, or add one no file carries
+    "trade_years_complete#0": (f"delete from {P} where year = (select min(year) from {P})",),
+    "trade_years_complete#1": (
+        upd(P, f"year = (select max(year) + 1 from {P})", f"year = (select max(year) from {P})"),
+    ),
+    "trade_korea_present#0": (f"delete from {P} where year = {YEAR} and partner_iso3 = 'KOR'",),
     "trade_types#0": (retype(P, "year", "cast(year as double)"),),
     "trade_types#1": (retype(P, "partner_name_ru", "length(partner_name_ru)"),),
     "trade_types#2": (retype(P, "partner_name_en", "length(partner_name_en)"),),
@@ -246,20 +255,23 @@ MUTATIONS: dict[str, tuple[str, ...]] = {
     "trade_types#11": (retype(P, "release", "cast(release as double)"),),
     "trade_types#12": (retype(P, "source_ref", "length(source_ref)"),),
     # ---------------------------------------------------------------- trade: Korea
-    "korea_trade_turnover_identity#0": (upd(KR, "turnover_kusd = turnover_kusd + 10", "year = 2019"),),
-    "korea_trade_balance#0": (upd(KR, "balance_kusd = balance_kusd + 1", "year = 2019"),),
+    "korea_trade_turnover_identity#0": (upd(KR, "turnover_kusd = turnover_kusd + 10", f"year = {YEAR}"),),
+    "korea_trade_balance#0": (upd(KR, "balance_kusd = balance_kusd + 1", f"year = {YEAR}"),),
     "korea_trade_matches_partner_table#0": (
-        upd(P, "exports_kusd = exports_kusd + 1", "year = 2019 and partner_iso3 = 'KOR'"),
+        upd(P, "exports_kusd = exports_kusd + 1", f"year = {YEAR} and partner_iso3 = 'KOR'"),
     ),
-    "korea_trade_complete#0": (f"delete from {KR} where year = 2018",),
-    "korea_trade_grain_unique#0": (dup(KR, "year = 2019"),),
-    "korea_trade_not_null#0": (upd(KR, "exports_to_korea_kusd = null", "year = 2020"),),
-    "korea_trade_not_null#1": (upd(KR, "imports_from_korea_kusd = null", "year = 2020"),),
-    "korea_trade_not_null#2": (upd(KR, "turnover_kusd = null", "year = 2020"),),
-    "korea_trade_not_null#3": (upd(KR, "source_ref = null", "year = 2020"),),
-    "korea_trade_ranges#0": (upd(KR, "exports_to_korea_kusd = -1", "year = 2020"),),
-    "korea_trade_ranges#1": (upd(KR, "imports_from_korea_kusd = -1", "year = 2020"),),
-    "korea_trade_ranges#2": (upd(KR, "korea_rank_by_turnover = 0", "year = 2020"),),
+    "korea_trade_complete#0": (f"delete from {KR} where year = (select min(year) from {KR})",),
+    "korea_trade_complete#1": (
+        upd(KR, f"year = (select max(year) + 1 from {KR})", f"year = (select max(year) from {KR})"),
+    ),
+    "korea_trade_grain_unique#0": (dup(KR, f"year = {YEAR}"),),
+    "korea_trade_not_null#0": (upd(KR, "exports_to_korea_kusd = null", f"year = {YEAR}"),),
+    "korea_trade_not_null#1": (upd(KR, "imports_from_korea_kusd = null", f"year = {YEAR}"),),
+    "korea_trade_not_null#2": (upd(KR, "turnover_kusd = null", f"year = {YEAR}"),),
+    "korea_trade_not_null#3": (upd(KR, "source_ref = null", f"year = {YEAR}"),),
+    "korea_trade_ranges#0": (upd(KR, "exports_to_korea_kusd = -1", f"year = {YEAR}"),),
+    "korea_trade_ranges#1": (upd(KR, "imports_from_korea_kusd = -1", f"year = {YEAR}"),),
+    "korea_trade_ranges#2": (upd(KR, "korea_rank_by_turnover = 0", f"year = {YEAR}"),),
     "korea_trade_types#0": (retype(KR, "year", "cast(year as double)"),),
     "korea_trade_types#1": (retype(KR, "exports_to_korea_kusd", "cast(exports_to_korea_kusd as bigint)"),),
     "korea_trade_types#2": (

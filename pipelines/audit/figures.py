@@ -4,7 +4,7 @@
 naming source and coverage. The paper's Figures 1, 2 and 4 print no numbers in the text and the
 warehouse holds none of their data, so they are not drawn; each still gets a record (``path`` None)
 whose caption says why. Figure 3 is redrawn from the statistics bureau's releases for the years they
-cover (2018-2023), not the paper's 2010-2019.
+cover (read from the warehouse, like every coverage in a caption), not the paper's own period.
 
 matplotlib is imported inside :func:`render_figures` (Agg backend, no pyplot), so importing this
 module is cheap; rendering all charts takes well under a second on the warehouse.
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 PAPER = "Oh & Zholamanova (2021)"
 BUREAU = (
     "Bureau of National Statistics of the Republic of Kazakhstan (formerly the Committee on Statistics), "
-    "foreign trade by partner, January-December releases 2019-2023, latest release per year"
+    "foreign trade by partner, January-December releases{releases}, latest release per year"
 )
 DPI = 100
 SIZE = (8.0, 4.5)
@@ -126,11 +126,17 @@ def paper_figure_3(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Figure:
     name = "paper_figure_3_kazakhstan_trade_with_korea"
     rows = _rows(
         con,
-        "select year, exports_to_korea_kusd, imports_from_korea_kusd "
+        "select year, exports_to_korea_kusd, imports_from_korea_kusd, release "
         "from trade.kazakhstan_korea_trade order by year",
     )
     if not rows:
-        return _not_drawn(name, "Not drawn: trade.kazakhstan_korea_trade is empty.", BUREAU)
+        return _not_drawn(
+            name, "Not drawn: trade.kazakhstan_korea_trade is empty.", BUREAU.format(releases="")
+        )
+    releases = sorted({int(r[3]) for r in rows})
+    source = BUREAU.format(
+        releases=f" {releases[0]}-{releases[-1]}" if len(releases) > 1 else f" {releases[0]}"
+    )
     years = [int(r[0]) for r in rows]
     exports = [float(r[1] or 0) / 1000 for r in rows]
     imports = [float(r[2] or 0) / 1000 for r in rows]
@@ -155,12 +161,12 @@ def paper_figure_3(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Figure:
     caption = (
         f"Kazakhstan's exports to and imports from the Republic of Korea, {coverage}, million US dollars "
         "(the paper's unit is thousand US dollars). Redraws the paper's Figure 3 for the years the bureau's "
-        "releases cover; the paper's 2010-2017 values are printed nowhere and are not in the warehouse, and "
-        "its Figure 3 may differ for 2018-2019. "
-        f"Source: {BUREAU} (trade.kazakhstan_korea_trade)."
+        f"releases cover; the paper's values for the years before {years[0]} are printed nowhere and are not "
+        "in the warehouse, and its Figure 3 (an image) may differ where the years overlap. "
+        f"Source: {source} (trade.kazakhstan_korea_trade)."
     )
-    path = _save(fig, out_dir, name, f"Source: {BUREAU}.")
-    return Figure(name, path, caption, BUREAU, coverage)
+    path = _save(fig, out_dir, name, f"Source: {source}.")
+    return Figure(name, path, caption, source, coverage)
 
 
 def table1_population_trends(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Figure:
