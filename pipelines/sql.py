@@ -65,7 +65,7 @@ def cli_args(exe: Path, settings: Settings) -> list[str]:
         "-cmd",
         "set enable_external_access = false",
         "-cmd",
-        f".print {read_only_banner(settings)}",
+        ".print " + '"' + read_only_banner(settings).replace('"', "'") + '"',  # .print drops bare quotes
         str(settings.published),
     ]
 

@@ -427,8 +427,8 @@ def print_quality_report(settings: Settings, *, out: IO[str] | None = None, widt
     ident = f" (build {build[0]}, run {str(build[1])[:8]})" if build else ""
     print(f"Data-quality report of {path}{ident}", file=out)
     print(
-        f"checks: {counts[PASSED]} passed, {counts[WARNED]} warned, {counts[FAILED]} failed "
-        f"({sum(counts.values())} Great Expectations checks)",
+        f"GX rules: {counts[PASSED]} passed, {counts[WARNED]} warned, {counts[FAILED]} failed "
+        f"(the {sum(counts.values())} Great Expectations rules below; dbt tests and claims: the status line)",
         file=out,
     )
     print(file=out)
