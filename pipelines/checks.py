@@ -168,7 +168,7 @@ def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksD
         refresh_from_file(build_db, settings.reports_dir, run_id)  # the build's status section
         c = outcome.counts
         print(
-            f"  checks   {len(outcome.results)} Great Expectations checks: {c[PASSED]} passed, "
+            f"  checks   {len(outcome.results)} GX rules: {c[PASSED]} passed, "
             f"{c[WARNED]} warned, {c[FAILED]} failed; report {paths.markdown}",
             file=sys.stdout,
             flush=True,

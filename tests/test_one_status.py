@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -22,7 +23,12 @@ def _counts(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def expected_line(built_warehouse: BuiltWarehouse) -> str:
-    with duckdb.connect(str(built_warehouse.published), read_only=True) as con:
+    return status_line_from_tables(built_warehouse.published)
+
+
+def status_line_from_tables(db: Path) -> str:
+    """The status line the surfaces must show, recomputed here with SQL from the file's tables."""
+    with duckdb.connect(str(db), read_only=True) as con:
         dbt = _counts(
             con,
             "select case when status in ('pass', 'success') then 'passed' when status = 'warn' then 'warned' "

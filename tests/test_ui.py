@@ -315,6 +315,17 @@ def test_checks_tab_shows_the_builds_check_results(ui: UI, page: Page) -> None:
     screenshot(page, "ui-checks.png")
 
 
+def test_publish_asset_shows_the_builds_status(ui: UI, page: Page) -> None:
+    """The status line of `kzkr build` and the report, on the publish asset's page (its metadata)."""
+    from test_one_status import status_line_from_tables
+
+    line = status_line_from_tables(ui.dagster_home.parent / "kzkr.duckdb")
+    page.set_viewport_size({"width": 1600, "height": 1400})
+    page.goto(ui.url("/assets/warehouse/published"))
+    expect(page.get_by_text(line, exact=True).first).to_be_visible()
+    screenshot(page, "ui-published-status.png")
+
+
 def test_runs_list_shows_the_build_succeeded(ui: UI, page: Page) -> None:
     page.set_viewport_size({"width": 1600, "height": 600})
     page.goto(ui.url("/runs"))
