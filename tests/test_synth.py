@@ -342,6 +342,10 @@ def test_markdown_table() -> None:
 def test_report_renders_all_sections() -> None:
     times = dict.fromkeys((p for p, _ in phases.PHASES), 1.0)
     build = {"rows": 2041, "wall": 9.0, "phases": times, "published": True, "dbt_elapsed": 3.0}
+    builds = [
+        {**build, "label": f"build {i}", "wall": wall, "cpu": cpu}
+        for i, (wall, cpu) in enumerate([(9.0, 12.0), (12.0, 16.0), (10.0, 14.0)], 1)
+    ]
     results = {
         "machine": {
             "cores": "2",
@@ -355,17 +359,18 @@ def test_report_renders_all_sections() -> None:
             "dagster-dbt": "0.29",
         },
         "full": {
-            "full": build,
+            "full": builds[0],
+            "builds": builds,
             "plain": {
                 "ingest_wall": 1.0,
-                "dbt_wall": 6.0,
+                "warm_wall": [6.0, 8.0, 5.0],
+                "warm_cpu": [6.0, 8.0, 7.0],
                 "dbt_elapsed": 4.0,
                 "peak_rss": 1,
                 "ok": True,
                 "cold_wall": 12.0,
             },
-            "noop": {"wall": 0.9, "skipped": True, "peak_rss": 1},
-            "forced": {**build, "wall": 8.0},
+            "noop": {"wall": 1.0, "skipped": True},
             "force_rebuilt": True,
         },
         "scales": [
@@ -382,9 +387,12 @@ def test_report_renders_all_sections() -> None:
         ],
     }
     text = report.report(results)
-    assert "Full build, by step" in text and "**9.00 s**" in text
-    assert "1.50×" in text  # 9 s ÷ 6 s plain dbt build
-    assert "0.75×" in text  # 9 s ÷ 12 s cold plain dbt build
-    assert "10.0 %" in text  # no-op 0.9 s of 9 s
+    # the breakdown is the median build's (10 s, round 3)
+    assert "Full build, by step (build 3)" in text and "**10.0 s**" in text
+    # ratios pair each build with the plain dbt build right after it: 1.5, 1.5, 2.0 -> median 1.5
+    # (not the ratio of the medians, 10 / 6 = 1.67)
+    assert "**1.50×**" in text and "1.67×" not in text
+    assert "**2.00×**" in text  # CPU: 12/6, 16/8, 14/7
+    assert "10.0 %" in text  # no-op 1 s of the median build's 10 s
     assert "1.00 s per million rows" in text and "R² = 1.0000" in text
-    assert "meets target" in text
+    assert "meets target" in text and "MISSES target" in text  # wall 1.5× meets, CPU 2.0× misses

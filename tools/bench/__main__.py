@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-full", action="store_true", help="skip the full-build / plain-dbt / no-op runs"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=int(os.environ.get("BENCH_ROUNDS", "3")),
+        help="kzkr build / plain dbt build pairs of the full-build section (env BENCH_ROUNDS; default 3)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--dir", type=Path, help="work directory (default: a new temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     try:
         if not args.skip_full:
-            results["full"] = full_build_section(work, args.timeout)
+            results["full"] = full_build_section(work, args.timeout, args.rounds)
         results["scales"] = scale_section(scales, work, args.timeout, args.keep)
     finally:
         if not args.keep and args.dir is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ class Run:
     peak_time: float = 0.0  # when the peak was sampled (time.time())
     lines: list[tuple[float, str]] = field(default_factory=list)  # stdout with arrival times
     stderr: str = ""
+    cpu: float = 0.0  # user + system seconds of the process and every child it waited for
 
     @property
     def wall(self) -> float:
@@ -64,6 +66,7 @@ def run_measured(argv: list[str], *, env: Mapping[str, str], cwd: Path, timeout:
     """Run ``argv``; time it, sample the RSS of its process tree, timestamp its stdout lines."""
     import psutil
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.time()
     proc = subprocess.Popen(
         argv,
@@ -107,9 +110,11 @@ def run_measured(argv: list[str], *, env: Mapping[str, str], cwd: Path, timeout:
         pass
     proc.wait()
     end = time.time()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # runs are sequential: the delta is this one's
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     for t in readers:
         t.join(timeout=10)
-    return Run(argv, proc.returncode, start, end, peak, peak_time, lines, "".join(err_chunks))
+    return Run(argv, proc.returncode, start, end, peak, peak_time, lines, "".join(err_chunks), round(cpu, 3))
 
 
 def build_env(*, raw_dir: Path, warehouse_dir: Path) -> dict[str, str]:
@@ -189,6 +194,7 @@ class BuildFigures:
     dbt_elapsed: float | None = None  # dbt's own node-execution time inside the dbt step
     error: str = ""
     peak_phase: str = ""  # the phase during which the peak RSS was sampled
+    cpu: float = 0.0
 
 
 def measure_build(
@@ -232,56 +238,50 @@ def measure_build(
         dbt_elapsed(target) if target else None,
         error,
         peak_phase,
+        run.cpu,
     )
 
 
 @dataclass
 class PlainDbt:
-    ingest_wall: float
-    dbt_wall: float
-    dbt_elapsed: float | None
-    peak_rss: int
-    ok: bool
-    cold_wall: float | None = None  # the first `dbt build` on a fresh target (full parse)
+    """The same project's plain ``dbt build`` on a copy of a database that holds only the raw schema
+    (made once by ``python -m pipelines.ingest.validate``), always under one path and one target
+    directory: the first build parses the whole project (cold, as in a fresh clone or CI), every
+    later one reuses dbt's partial parse (warm, as a developer's repeated ``dbt build``: the fastest
+    baseline, the one the target ratio is measured against)."""
 
+    env: dict[str, str]
+    raw_only: Path
+    db: Path
+    target: Path
+    logs: Path
 
-def measure_plain_dbt(raw_dir: Path, work: Path, timeout: float | None) -> PlainDbt:
-    """``python -m pipelines.ingest.validate`` into a raw-only file, then plain ``dbt build`` on a copy of it,
-    twice: cold (a fresh target directory: dbt parses the whole project, as in a fresh clone or CI)
-    and warm (the partial parse a developer's repeated ``dbt build`` gets: the fastest baseline, the
-    one the 2× target is measured against)."""
-    env = {k: v for k, v in os.environ.items() if k != "KZKR_BUILD_DB"}
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-    raw_only = work / "raw_only.duckdb"  # not raw.duckdb: its catalog would shadow the schema `raw`
-    ing = run_measured(
-        [sys.executable, "-m", "pipelines.ingest.validate", "--raw-dir", str(raw_dir), "--db", str(raw_only)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=timeout,
-    )
-    if ing.returncode != 0:
-        print(f"  plain ingest failed: {ing.stderr.strip()[-1000:]}")
-        return PlainDbt(ing.wall, 0.0, None, ing.peak_rss, False)
-    db = work / "plain.duckdb"
-    env["KZKR_BUILD_DB"] = str(db)
-    target, logs = work / "dbt-target", work / "dbt-logs"
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    common += ["--target-path", str(target), "--log-path", str(logs)]
-    runs = []
-    for _ in ("cold", "warm"):
-        shutil.copy2(raw_only, db)  # the same path both times: the profile, so the parse, is reusable
-        run = run_measured([dbt, "build", "--quiet", *common], env=env, cwd=PROJECT_ROOT, timeout=timeout)
+    @classmethod
+    def prepare(cls, raw_dir: Path, work: Path, timeout: float | None) -> tuple[PlainDbt | None, Run]:
+        """The plain ingest (timed: the returned run); None when it failed."""
+        env = {k: v for k, v in os.environ.items() if k != "KZKR_BUILD_DB"}
+        env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+        raw_only = work / "raw_only.duckdb"  # not raw.duckdb: its catalog would shadow the schema `raw`
+        argv = [sys.executable, "-m", "pipelines.ingest.validate", "--raw-dir", str(raw_dir)]
+        ing = run_measured([*argv, "--db", str(raw_only)], env=env, cwd=PROJECT_ROOT, timeout=timeout)
+        if ing.returncode != 0:
+            print(f"  plain ingest failed: {ing.stderr.strip()[-1000:]}")
+            return None, ing
+        db = work / "plain.duckdb"
+        env["KZKR_BUILD_DB"] = str(db)
+        return cls(env, raw_only, db, work / "dbt-target", work / "dbt-logs"), ing
+
+    def build(self, timeout: float | None) -> Run:
+        shutil.copy2(self.raw_only, self.db)  # one path every time: the profile, so the parse, is reusable
+        dbt = str(Path(sys.executable).with_name("dbt"))
+        argv = [dbt, "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir"]
+        argv += [str(DBT_PROJECT_DIR), "--target-path", str(self.target), "--log-path", str(self.logs)]
+        run = run_measured(argv, env=self.env, cwd=PROJECT_ROOT, timeout=timeout)
         if run.returncode != 0:
             print(f"  plain dbt build failed (exit {run.returncode}): {run.stdout[-2000:]}")
-        runs.append(run)
-    cold, warm = runs
-    return PlainDbt(
-        round(ing.wall, 3),
-        round(warm.wall, 3),
-        dbt_elapsed(target),
-        max(cold.peak_rss, warm.peak_rss),
-        cold.returncode == 0 and warm.returncode == 0,
-        round(cold.wall, 3),
-    )
+        return run
+
+    def elapsed(self) -> float | None:
+        """dbt's node execution in the last build (run_results.json)."""
+        return dbt_elapsed(self.target)

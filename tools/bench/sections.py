@@ -13,7 +13,7 @@ from typing import Any
 
 from pipelines.settings import PROJECT_ROOT
 from tools.bench.report import fmt_bytes, fmt_rows, fmt_seconds
-from tools.bench.runner import build_env, kzkr, measure_build, measure_plain_dbt, run_measured
+from tools.bench.runner import PlainDbt, build_env, kzkr, measure_build, run_measured
 
 
 def machine() -> dict[str, str]:
@@ -42,29 +42,46 @@ def machine() -> dict[str, str]:
     }
 
 
-def full_build_section(work: Path, timeout: float | None) -> dict[str, Any]:
+def full_build_section(work: Path, timeout: float | None, rounds: int = 3) -> dict[str, Any]:
+    """``kzkr build --force`` and a warm plain ``dbt build``, alternating ``rounds`` times (the ratio
+    of each pair is taken: pairing keeps it meaningful when the machine's speed drifts), after one
+    cold plain ``dbt build``; then a no-op ``kzkr build``."""
     raw = PROJECT_ROOT / "raw"
     wh = work / "warehouse-real"
     from tools.synth import trade_rows
 
     rows = trade_rows(raw)
-    print("full build of raw/ (kzkr build --force) …", flush=True)
-    full = measure_build("full build", raw_dir=raw, warehouse_dir=wh, rows=rows, timeout=timeout)
-    print("plain dbt build …", flush=True)
-    plain = measure_plain_dbt(raw, work, timeout)
+    print("plain ingest and a cold plain dbt build …", flush=True)
+    plain, ingest = PlainDbt.prepare(raw, work, timeout)
+    cold = plain.build(timeout) if plain else None
+    builds, warms = [], []
+    for i in range(1, max(1, rounds) + 1):
+        print(f"round {i}: kzkr build --force, then a warm plain dbt build …", flush=True)
+        builds.append(measure_build(f"build {i}", raw_dir=raw, warehouse_dir=wh, rows=rows, timeout=timeout))
+        warms.append(plain.build(timeout) if plain else None)
     print("no-op rebuild (kzkr build) …", flush=True)
-    env = build_env(raw_dir=raw, warehouse_dir=wh)
-    noop = run_measured(kzkr("build"), env=env, cwd=PROJECT_ROOT, timeout=timeout)
-    skipped = noop.returncode == 0 and "nothing changed" in noop.stdout
-    print("forced rebuild (kzkr build --force) …", flush=True)
-    forced = measure_build("forced rebuild", raw_dir=raw, warehouse_dir=wh, rows=rows, timeout=timeout)
-    rebuilt = forced.published and forced.run_id is not None and forced.run_id != full.run_id
+    noop = run_measured(kzkr("build"), env=build_env(raw_dir=raw, warehouse_dir=wh), cwd=PROJECT_ROOT)
+    run_ids = [b.run_id for b in builds if b.published and b.run_id]
     return {
-        "full": asdict(full),
-        "plain": asdict(plain),
-        "noop": {"wall": round(noop.wall, 3), "skipped": skipped, "peak_rss": noop.peak_rss},
-        "forced": asdict(forced),
-        "force_rebuilt": rebuilt,
+        "full": asdict(builds[0]),
+        "builds": [asdict(b) for b in builds],
+        "plain": {
+            "ok": bool(plain) and all(r is not None and r.returncode == 0 for r in [cold, *warms]),
+            "ingest_wall": round(ingest.wall, 3),
+            "ingest_cpu": ingest.cpu,
+            "cold_wall": round(cold.wall, 3) if cold else None,
+            "cold_cpu": cold.cpu if cold else None,
+            "warm_wall": [round(r.wall, 3) if r else None for r in warms],
+            "warm_cpu": [r.cpu if r else None for r in warms],
+            "dbt_elapsed": plain.elapsed() if plain else None,
+            "peak_rss": max([r.peak_rss for r in [ingest, cold, *warms] if r] or [0]),
+        },
+        "noop": {
+            "wall": round(noop.wall, 3),
+            "skipped": noop.returncode == 0 and "nothing changed" in noop.stdout,
+        },
+        # every round after the first rebuilt and published anew: --force does rebuild
+        "force_rebuilt": len(run_ids) == len(builds) and len(set(run_ids)) == len(run_ids),
     }
 
 
