@@ -11,7 +11,9 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipelines.settings import Settings
 
@@ -99,18 +101,83 @@ def _bad_input(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run of the warehouse job did, read through Dagster's API (events and their metadata)."""
+
+    published: bool
+    evaluations: list[Any]  # AssetCheckEvaluation of the quality gate and the dbt tests
+    bad_input: str | None  # the first ingest failure (in raw/ order) that names file, line and column
+    step_errors: list[tuple[str, str]]  # (step, message) of every failed step
+
+    @property
+    def failed_checks(self) -> list[Any]:
+        import dagster as dg
+
+        return [e for e in self.evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+
+    @classmethod
+    def of(cls, result: Any) -> RunOutcome:
+        from pipelines.audit.claims.asset import CLAIMS_KEY
+        from pipelines.defs.publish import PUBLISHED_KEY
+        from pipelines.ingest.specs import RAW_FILES
+
+        # Claim verdicts are findings reported on their own line (the claims summary), not as checks.
+        failures = result.get_step_failure_events()
+        order = {f"raw.{spec.name}": i for i, spec in enumerate(RAW_FILES)}
+        bad = sorted(
+            (order.get(str(data.metadata["table"].value), len(order)), data.description or "")
+            for data in (_user_failure(e) for e in failures)
+            if data is not None and {"file", "line", "column", "table"} <= set(data.metadata)
+        )
+        return cls(
+            published=any(e.asset_key == PUBLISHED_KEY for e in result.get_asset_materialization_events()),
+            evaluations=[e for e in result.get_asset_check_evaluations() if e.asset_key != CLAIMS_KEY],
+            bad_input=bad[0][1] if bad else None,
+            step_errors=[(e.step_key or "?", _failure_message(e)) for e in failures],
+        )
+
+
+def _user_failure(event: Any) -> Any:
+    """The ``dagster.Failure`` a step raised (its description and metadata), if it raised one."""
+    data = event.step_failure_data
+    return data.user_failure_data if data is not None else None
+
+
+def _failure_message(event: Any) -> str:
+    """The first line of what failed a step: a ``Failure``'s description, else the user code's error."""
+    from dagster._core.execution.plan.objects import ErrorSource
+
+    user = _user_failure(event)
+    if user is not None and user.description:
+        return str(user.description).strip().splitlines()[0]
+    data = event.step_failure_data
+    err = data.error if data is not None else None
+    if err is not None and data.error_source == ErrorSource.USER_CODE_ERROR and err.cause is not None:
+        err = err.cause  # Dagster wraps the user's exception; its cause is what the code raised
+    return err.message.strip().splitlines()[0] if err is not None and err.message else "unknown error"
+
+
+def _warehouse_config(settings: Settings) -> dict[str, object]:
+    """The warehouse resource's config for this build (run config replaces the whole config)."""
+    return {
+        "raw_dir": str(settings.raw_dir),
+        "warehouse_dir": str(settings.warehouse_dir),
+        "duckdb_memory_limit": settings.memory_limit,
+        "dbt_log_to_file": True,  # dbt's own log to a file: the progress lines stay readable
+    }
+
+
 def _run_job(settings: Settings, t0: float, fp: str) -> int:
     prepare_dagster_home(settings)
-    os.environ["KZKR_CLI"] = "1"
     _say("  loading  Dagster definitions and dbt manifest")
     import dagster as dg
 
-    from pipelines.definitions import JOB_NAME, defs
-    from pipelines.ingest.specs import RAW_FILES
+    from pipelines.definitions import JOB_NAME, load_defs
     from pipelines.publish.warehouse import FINGERPRINT_TAG, clean_stale_builds
     from pipelines.summary import print_summary
 
-    job = defs.resolve_job_def(JOB_NAME)
+    job = load_defs().resolve_job_def(JOB_NAME)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
@@ -118,59 +185,30 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
             # the publish step stamps the fingerprint taken before the build (not one of files
             # that changed while it ran)
             tags={FINGERPRINT_TAG: fp},
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+                "resources": {"warehouse": {"config": _warehouse_config(settings)}},
+            },
         )
-        run_id = result.run_id
-        evaluations = [
-            e.asset_check_evaluation_data
-            for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        ]
-        # Claim verdicts are findings reported on their own line (pipelines/audit/claims/), not as checks.
-        evaluations = [ev for ev in evaluations if not ev.check_name.startswith("claim_")]
-        failed_checks = [
-            ev for ev in evaluations if not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
-        ]
-        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        published = any(
-            e.event_type_value == "ASSET_MATERIALIZATION"
-            and e.asset_key == dg.AssetKey(["warehouse", "published"])
-            for e in result.all_events
-        )
-    if published:
-        print_summary(settings, run_id=run_id, seconds=time.monotonic() - t0)
+    outcome = RunOutcome.of(result)
+    if outcome.published:
+        print_summary(settings, run_id=result.run_id, seconds=time.monotonic() - t0)
         return EXIT_OK
     clean_stale_builds(settings)
-    # Bad input found by an ingest step: exit 2 with its message, the first file in raw order.
-    bad_input = {
-        e.step_key: e.step_failure_data.user_failure_data.description
-        for e in failures
-        if e.step_key
-        and e.step_key.startswith("raw__")
-        and e.step_failure_data
-        and e.step_failure_data.user_failure_data
-        and e.step_failure_data.user_failure_data.description
-    }
-    for spec in RAW_FILES:
-        if f"raw__{spec.name}" in bad_input:
-            return _bad_input(str(bad_input[f"raw__{spec.name}"]))
+    if outcome.bad_input:
+        return _bad_input(outcome.bad_input)
     print("error: the build was not published; the published warehouse is unchanged.", file=sys.stderr)
-    for ev in failed_checks:
+    for ev in outcome.failed_checks:
         print(
             f"  blocking check failed: {ev.check_name} on {ev.asset_key.to_user_string()}"
             + (f" — {ev.description}" if ev.description else ""),
             file=sys.stderr,
         )
     report = settings.reports_dir / "latest.md"
-    if failed_checks and report.exists():
+    if outcome.failed_checks and report.exists():
         print(f"  failing rows and details: {report}", file=sys.stderr)
-    for e in failures:
-        err = e.step_failure_data.error if e.step_failure_data else None
-        while err is not None and err.cause is not None and "StepExecutionError" in err.cls_name:
-            err = err.cause
-        msg = err.message.strip().splitlines()[0] if err and err.message else "unknown error"
-        msg = msg.removeprefix("dagster._core.definitions.events.Failure: ")
-        print(f"  step failed: {e.step_key}: {msg}", file=sys.stderr)
+    for step, message in outcome.step_errors:
+        print(f"  step failed: {step}: {message}", file=sys.stderr)
     return EXIT_BLOCKED
 
 

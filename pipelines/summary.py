@@ -7,15 +7,17 @@ import duckdb
 from pipelines.audit.claims import print_claims
 from pipelines.audit.status import build_status
 from pipelines.settings import Settings
-from pipelines.transform.project import MART_SCHEMAS
+from pipelines.transform.project import mart_schemas
 
 
 def mart_row_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """Rows per table of the mart schemas (as the dbt manifest has them) and of ``quality``."""
+    schemas = mart_schemas()
     tables = con.execute(
         "select table_schema || '.' || table_name from information_schema.tables "
-        f"where table_schema in ({', '.join('?' for _ in MART_SCHEMAS)}) "
+        f"where table_schema in ({', '.join('?' for _ in schemas)}) "
         "or table_schema = 'quality' order by 1",
-        list(MART_SCHEMAS),
+        list(schemas),
     ).fetchall()
     out = []
     for (name,) in tables:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest.validate import connect
+from pipelines.lib.duck import connect
 from pipelines.transform.project import DBT_STABLE_DB, dbt_database_path, prune_run_targets
 
 

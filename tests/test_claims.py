@@ -26,7 +26,7 @@ from conftest import BuiltWarehouse, run_kzkr
 from pipelines.audit import claims as C
 from pipelines.audit.claims.asset import CLAIMS_KEY, build_claims_asset
 from pipelines.audit.claims.registry import PROXY
-from pipelines.settings import Settings
+from pipelines.resources import WarehouseResource
 
 REPO = Path(__file__).resolve().parents[1]
 # ../shared/paper beside the clone (/work/main -> /work/shared; a helper's clone may sit one level deeper)
@@ -538,15 +538,6 @@ def test_kzkr_report_shows_coverage_beside_each_verdict(
     assert "Claims of the paper's prose" in report and "checkable part" in report and "proxy" in report
 
 
-class _Warehouse(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Stands in for the warehouse resource (same `settings()` contract)."""
-
-    warehouse_dir: str
-
-    def settings(self) -> Settings:
-        return Settings(raw_dir=Path(self.warehouse_dir), warehouse_dir=Path(self.warehouse_dir))
-
-
 @pytest.mark.e2e
 def test_claims_asset_writes_quality_claims_into_the_build_before_publish(
     published: Path, tmp_path: Path
@@ -560,7 +551,7 @@ def test_claims_asset_writes_quality_claims_into_the_build_before_publish(
     order: list[str] = []
 
     @dg.multi_asset(specs=[dg.AssetSpec(k) for k in keys], name="marts")
-    def marts(context: dg.AssetExecutionContext, warehouse: _Warehouse) -> Any:
+    def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Any:
         build = warehouse.settings().build_db(context.run.run_id)
         build.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(published, build)
@@ -571,14 +562,16 @@ def test_claims_asset_writes_quality_claims_into_the_build_before_publish(
             yield dg.MaterializeResult(asset_key=k)
 
     @dg.asset(key=dg.AssetKey(["warehouse", "published"]), deps=[*keys, CLAIMS_KEY])
-    def publish(context: dg.AssetExecutionContext, warehouse: _Warehouse) -> None:
+    def publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> None:
         settings = warehouse.settings()
         order.append("publish")
         os.replace(settings.build_db(context.run.run_id), settings.published)
 
     job = dg.define_asset_job("claims_job", executor_def=dg.in_process_executor)
     defs = dg.Definitions(
-        assets=[marts, asset, publish], jobs=[job], resources={"warehouse": _Warehouse(warehouse_dir=str(wh))}
+        assets=[marts, asset, publish],
+        jobs=[job],
+        resources={"warehouse": WarehouseResource(raw_dir=str(wh), warehouse_dir=str(wh))},
     )
     with dg.DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("claims_job").execute_in_process(

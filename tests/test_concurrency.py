@@ -262,10 +262,10 @@ def test_warehouse_job_limited_to_one_run(tmp_path: Path, monkeypatch: pytest.Mo
     import dagster as dg
 
     from pipelines.cli import prepare_dagster_home
-    from pipelines.definitions import CONCURRENCY_TAG, JOB_NAME, defs
+    from pipelines.definitions import CONCURRENCY_TAG, JOB_NAME, load_defs
 
     assert CONCURRENCY_TAG == "kzkr/warehouse"
-    job = defs.resolve_job_def(JOB_NAME)
+    job = load_defs().resolve_job_def(JOB_NAME)
     assert CONCURRENCY_TAG in job.tags
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)

@@ -14,19 +14,11 @@ import pytest
 from conftest import BuiltWarehouse
 
 from pipelines.audit.quality.spec import load_catalog
-from pipelines.checks import QUALITY_CHECKS
+from pipelines.defs.audit import quality_checks
+from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
 
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
-
-
-class FakeWarehouse(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Stands in for pipelines.assets.WarehouseResource: settings() -> where the run's build file is."""
-
-    warehouse_dir: str
-
-    def settings(self) -> Settings:
-        return Settings(raw_dir=Path(self.warehouse_dir) / "raw", warehouse_dir=Path(self.warehouse_dir))
 
 
 def _run(source_db: Path, warehouse_dir: Path) -> dg.ExecuteInProcessResult:
@@ -49,9 +41,13 @@ def _run(source_db: Path, warehouse_dir: Path) -> dg.ExecuteInProcessResult:
     job = dg.define_asset_job("j", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor)
     defs = dg.Definitions(
         assets=[marts, published],
-        asset_checks=QUALITY_CHECKS,
+        asset_checks=quality_checks(),
         jobs=[job],
-        resources={"warehouse": FakeWarehouse(warehouse_dir=str(warehouse_dir))},
+        resources={
+            "warehouse": WarehouseResource(
+                raw_dir=str(warehouse_dir / "raw"), warehouse_dir=str(warehouse_dir)
+            )
+        },
     )
     return defs.resolve_job_def("j").execute_in_process(raise_on_error=False)
 
@@ -79,7 +75,7 @@ def marts_db(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathF
 
 def test_one_multi_asset_check_with_a_blocking_spec_per_rule() -> None:
     catalog = load_catalog()
-    (checks,) = QUALITY_CHECKS
+    (checks,) = quality_checks()
     specs = list(checks.check_specs)
     assert {s.name for s in specs} == set(catalog.rules)
     assert all(s.blocking for s in specs)
@@ -88,14 +84,14 @@ def test_one_multi_asset_check_with_a_blocking_spec_per_rule() -> None:
 
 
 def test_checks_target_the_mart_assets_that_publish_depends_on() -> None:
-    from pipelines.definitions import defs
+    from pipelines.definitions import load_defs
 
-    graph = defs.resolve_asset_graph()
+    graph = load_defs().resolve_asset_graph()
     parents = graph.get(PUBLISHED).parent_keys
-    for spec in QUALITY_CHECKS[0].check_specs:
+    for spec in quality_checks()[0].check_specs:
         assert spec.asset_key in graph.get_all_asset_keys(), spec.asset_key
         assert spec.asset_key in parents, f"{spec.asset_key} is not upstream of the publish asset"
-    assert set(graph.asset_check_keys) >= {s.key for s in QUALITY_CHECKS[0].check_specs}
+    assert set(graph.asset_check_keys) >= {s.key for s in quality_checks()[0].check_specs}
 
 
 @pytest.mark.e2e

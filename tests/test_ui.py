@@ -1,16 +1,18 @@
-"""The Dagster UI, tested as a person would: start it, open it in headless Chromium, look.
+"""The Dagster UI, tested as a person would: `make ui`, open it in headless Chromium, look, click.
 
 The session's reference build (``kzkr build``, tests/conftest.py) recorded its run and every asset-check
-evaluation in ``<warehouse>/.dagster``. A copy of that warehouse directory is served by
-``dagster-webserver -m pipelines.definitions`` (the code location of `make ui`; no daemon, so the
-schedule and the sensor start no runs) on a free port of 127.0.0.1, and Debian's chromium, driven by
-Playwright, opens
+evaluation in ``<warehouse>/.dagster``. A copy of that warehouse directory is served by ``make ui``,
+started from a plain shell (no activated venv, nothing on PATH but the system's directories: what a
+user has on a fresh clone; tests/ui_helpers.py), on a free port of 127.0.0.1. It must load the code
+location ``kzkr`` without error (GraphQL), and Debian's chromium, driven by Playwright, opens
 
 - the asset lineage with the mart groups expanded: every mart and ``warehouse/published`` is drawn,
   materialized, with its checks passed;
 - a mart's Checks tab: every check of the asset shows its result from the build, the same results
   the run recorded in the instance, and a registered paper discrepancy shows as a warning;
-- the run list: the build's run succeeded.
+- the run list: the build's run succeeded;
+- last, the asset graph's "Materialize all" button: the run it starts (queued, launched by the daemon
+  `make ui` started) succeeds and publishes a new build.
 
 Screenshots go to ``docs/screenshots/`` (``KZKR_SCREENSHOT_DIR`` overrides). Without chromium
 (``scripts/ensure_browser.sh`` installs it as root; `make test` calls it) the tests are skipped.
@@ -19,29 +21,21 @@ Screenshots go to ``docs/screenshots/`` (``KZKR_SCREENSHOT_DIR`` overrides). Wit
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import BuiltWarehouse, build_info, kzkr_env
+from conftest import BuiltWarehouse, build_info
+from ui_helpers import MakeUI, runs, start_make_ui, wait_for_new_run
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("KZKR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("KZKR_SCREENSHOT_DIR") or REPO / "docs" / "screenshots")
-WEBSERVER = str(Path(sys.executable).with_name("dagster-webserver"))
-START_TIMEOUT = 120.0  # seconds for the webserver to answer and load the code location
+MATERIALIZE_TIMEOUT = 1800.0  # seconds for the "Materialize all" run to finish (two busy cores)
 UI_TIMEOUT = 60_000  # milliseconds for any one element to show (the test machines are busy)
 
 # The mart groups and, in each, marts the graph must show (tests/test_definitions.py checks the wiring).
@@ -104,76 +98,21 @@ pytestmark = [
 
 @dataclass(frozen=True)
 class UI:
-    base_url: str
+    make_ui: MakeUI
     dagster_home: Path
-    run_id: str
-    log: Path
+    run_id: str  # the reference build's run
+
+    @property
+    def base_url(self) -> str:
+        return self.make_ui.base_url
 
     def url(self, path: str) -> str:
-        return self.base_url + path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(url: str, data: bytes | None = None) -> bytes | None:
-    headers = {"Content-Type": "application/json"} if data else {}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=5) as resp:
-            return resp.read()
-    except (urllib.error.URLError, OSError):
-        return None
-
-
-LOCATIONS_QUERY = json.dumps(
-    {
-        "query": "{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus "
-        "locationOrLoadError { __typename } } } } }"
-    }
-).encode()
-
-
-def wait_until_ready(proc: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    """Poll /server_info, then the code location's load status, for at most START_TIMEOUT seconds."""
-    deadline = time.monotonic() + START_TIMEOUT
-    status = "no answer from /server_info"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"dagster-webserver exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        if _get(base_url + "/server_info") is not None:
-            body = _get(base_url + "/graphql", LOCATIONS_QUERY)
-            entries = json.loads(body)["data"]["workspaceOrError"].get("locationEntries", []) if body else []
-            status = f"code locations: {entries}"
-            if entries and all(e["loadStatus"] == "LOADED" for e in entries):
-                bad = [e for e in entries if e["locationOrLoadError"]["__typename"] != "RepositoryLocation"]
-                assert not bad, f"the code location failed to load: {bad}\n{log.read_text()[-4000:]}"
-                return
-        time.sleep(0.5)
-    pytest.fail(f"the UI was not ready after {START_TIMEOUT:.0f} s ({status}):\n{log.read_text()[-4000:]}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the webserver and its code server (its own process group): TERM, then KILL."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-    # Whatever of the group outlived its leader (the code server) goes too.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        return self.make_ui.url(path)
 
 
 @pytest.fixture(scope="module")
 def ui(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UI]:
-    """`make ui`'s webserver on a copy of the reference build's warehouse (instance included)."""
+    """`make ui` on a copy of the reference build's warehouse (instance included)."""
     wh = tmp_path_factory.mktemp("ui") / "warehouse"
     shutil.copytree(
         built_warehouse.warehouse_dir,
@@ -183,25 +122,8 @@ def ui(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory
     )
     home = wh / ".dagster"
     assert (home / "dagster.yaml").exists(), f"the reference build recorded no Dagster instance in {home}"
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = kzkr_env(built_warehouse.raw_dir, wh, {"DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"})
-    log = wh.parent / "webserver.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [WEBSERVER, "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_until_ready(proc, base_url, log)
-        yield UI(base_url, home, build_info(wh / "kzkr.duckdb")[1], log)
-    finally:
-        stop(proc)
+    with start_make_ui(built_warehouse.raw_dir, wh, wh.parent / "make-ui.log") as started:
+        yield UI(started, home, build_info(wh / "kzkr.duckdb")[1])
 
 
 @pytest.fixture(scope="module")
@@ -334,3 +256,33 @@ def test_runs_list_shows_the_build_succeeded(ui: UI, page: Page) -> None:
     expect(row).to_contain_text("warehouse_job")
     expect(row).to_contain_text("Success")
     screenshot(page, "ui-runs.png")
+
+
+def test_materialize_all_publishes(ui: UI, page: Page) -> None:
+    """The most prominent button of the UI: one run, every asset, its checks green, a new build published."""
+    published = ui.make_ui.warehouse_dir / "kzkr.duckdb"
+    before = build_info(published)
+    known = {r["runId"] for r in runs(ui.make_ui)}
+    page.set_viewport_size({"width": 1800, "height": 1200})
+    page.goto(ui.url("/asset-groups"))
+    button = page.get_by_role("button", name="Materialize all")
+    expect(button).to_be_enabled()
+    button.click()
+    run = wait_for_new_run(ui.make_ui, known, MATERIALIZE_TIMEOUT)
+    page.goto(ui.url(f"/runs/{run['runId']}"))
+    expect(page.get_by_text("Success").first).to_be_visible()
+    screenshot(page, "ui-materialize-all.png")
+    assert run["status"] == "SUCCESS", f"the Materialize all run {run}:\n{ui.make_ui.log_text()[-3000:]}"
+    assert run["jobName"] == "__ASSET_JOB", run
+    after = build_info(published)
+    assert after != before and after[1] == run["runId"], (before, after, run)
+    failed = [e for e in _check_evaluations(ui, run["runId"]) if not e.passed and e.severity.value == "ERROR"]
+    assert not failed, f"red checks on good data: {failed}"
+
+
+def _check_evaluations(ui: UI, run_id: str) -> list[object]:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(ui.dagster_home)) as instance:
+        entries = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        return [e.get_dagster_event().asset_check_evaluation_data for e in entries]

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +37,7 @@ from pipelines.ingest.files import (
     table_files,
 )
 from pipelines.ingest.specs import BY_NAME, RAW_FILES, TRADE, Column, RawFile
-from pipelines.publish.compat import CONNECT_CONFIG
+from pipelines.lib.duck import connect
 
 __all__ = [  # pass 1 lives in pipelines.ingest.files; its names are used from here too
     "LoadResult",
@@ -84,31 +82,6 @@ PATTERN: dict[str, str] = {
 }
 
 
-DEFAULT_MEMORY_LIMIT = "1GB"
-
-
-_SPILL: list[tempfile.TemporaryDirectory[str]] = []
-
-
-def connect(database: str | Path = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection for ingesting: bounded memory (``KZKR_DUCKDB_MEMORY_LIMIT``, default
-    1GB; DuckDB's own default is 80 % of RAM) and no progress bar in the build's output. A file
-    database spills next to itself (``<file>.tmp``, DuckDB's default); an in-memory one into a
-    private temporary directory removed when the process exits."""
-    config: dict[str, str] = {
-        "memory_limit": os.environ.get("KZKR_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
-    }
-    if str(database) != ":memory:":
-        # A new build file is written in DuckDB 1.4's storage format, which it keeps: readable by
-        # DuckDB 1.4+ (the CLI of `make sql`, BI tools), not only by this 2.x (pipelines/publish/compat.py).
-        config.update(CONNECT_CONFIG)
-    if str(database) == ":memory:":
-        if not _SPILL:
-            _SPILL.append(tempfile.TemporaryDirectory(prefix="kzkr-duckdb-spill-"))
-        config["temp_directory"] = _SPILL[0].name
-    con = duckdb.connect(str(database), config=config)
-    con.execute("set enable_progress_bar = false")  # a session option: not accepted in `config`
-    return con
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from typing import IO
 
 import duckdb
 
+from pipelines.lib.hashing import hash_tree
+from pipelines.lib.pause import pause_point
 from pipelines.publish.comments import apply_comments, create_columns_view
 from pipelines.publish.compat import ensure_storage_version, export_parquet, point_current, write_parquet
 from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, HISTORY_KEEP, PROJECT_ROOT, Settings
@@ -47,41 +48,13 @@ class BuildLockedError(Exception):
     pass
 
 
-TEST_PAUSE_ENV = "KZKR_TEST_PAUSE_AT"
-TEST_PAUSE_STEPS = ("ingest", "dbt", "checks", "publish")
-
-
-def pause_point(step: str) -> None:
-    """Test hook, a no-op unless ``KZKR_TEST_PAUSE_AT=<step>``: then print ``KZKR_TEST_PAUSED <step>``
-    and sleep here (at most ``KZKR_TEST_PAUSE_SECONDS``, default 600), so that a test can kill the
-    build at a known point (tests/test_crash_safety.py)."""
-    if os.environ.get(TEST_PAUSE_ENV) != step:
-        return
-    out = sys.__stdout__ or sys.stdout
-    print(f"KZKR_TEST_PAUSED {step} pid={os.getpid()}", file=out, flush=True)
-    deadline = time.monotonic() + float(os.environ.get("KZKR_TEST_PAUSE_SECONDS", "600"))
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
-def _hash_files(digest: hashlib._Hash, root: Path, pattern: str, label: str) -> None:
-    for path in sorted(p for p in root.glob(pattern) if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(f"{label}/{path.relative_to(root)}\0".encode())
-        if path.is_symlink():  # where it points matters too: the ingest refuses links out of raw/
-            digest.update(f"-> {path.resolve()}\0".encode())
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-        digest.update(b"\0")
-
-
 def fingerprint(settings: Settings) -> str:
     """A hash of everything a build depends on: raw files and the project's code and config."""
     digest = hashlib.sha256()
-    _hash_files(digest, settings.raw_dir, "**/*", "raw")  # release files sit in folders (raw/bureau/)
+    hash_tree(digest, settings.raw_dir, "**/*", "raw")  # release files sit in folders (raw/bureau/)
     for root, pattern in CODE_GLOBS:
         if root.exists():
-            _hash_files(digest, root, pattern, str(root.relative_to(PROJECT_ROOT)))
+            hash_tree(digest, root, pattern, str(root.relative_to(PROJECT_ROOT)))
     return digest.hexdigest()
 
 

@@ -1,10 +1,13 @@
-"""The dbt project as Dagster sees it: one cached DbtProject, a manifest kept fresh, the translator."""
+"""The dbt project as Dagster sees it: one cached DbtProject, a manifest kept fresh (parsed only
+when the project's files changed, and only when asked for: never at import), the mart schemas as
+the manifest says, the translator."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -18,9 +21,9 @@ import duckdb
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from pipelines.lib.hashing import hash_tree
 from pipelines.settings import DBT_PROJECT_DIR
 
-MART_SCHEMAS = ("demography", "migration", "education", "trade", "analytics")
 # dbt opens the build file under this one path in every build (a hard link made for the dbt step),
 # because dbt hashes the profile, path included, into its partial-parse state: with the per-run
 # build file's own path, every build re-parsed the whole project (4–7 s).
@@ -32,20 +35,16 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 @cache
 def dbt_project() -> DbtProject:
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    project.prepare_if_dev()
-    return project
+    """The project handle. No ``prepare_if_dev()``: :func:`ensure_manifest` parses when needed,
+    with the venv's dbt (``prepare_if_dev`` runs whichever ``dbt`` is on PATH, under `dg dev`)."""
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def _sources_digest() -> str:
     digest = hashlib.sha256()
     for sub in ("models", "macros", "seeds", "tests"):
-        root = DBT_PROJECT_DIR / sub
-        for p in sorted(root.rglob("*")) if root.exists() else []:
-            if p.is_file():
-                digest.update(str(p.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + p.read_bytes())
-    for p in sorted(DBT_PROJECT_DIR.glob("*.yml")):
-        digest.update(p.name.encode() + b"\0" + p.read_bytes())
+        hash_tree(digest, DBT_PROJECT_DIR / sub, "**/*", sub)
+    hash_tree(digest, DBT_PROJECT_DIR, "*.yml", ".")
     # the profile's database path is part of dbt's partial-parse state (see DBT_STABLE_DB)
     digest.update(b"profile-path\0" + str(DBT_STABLE_DB).encode())
     return digest.hexdigest()
@@ -80,6 +79,31 @@ def ensure_manifest() -> Path:
         raise RuntimeError(f"dbt parse failed:\n{proc.stdout}\n{proc.stderr}")
     stamp.write_text(digest)
     return project.manifest_path
+
+
+@cache
+def load_manifest() -> dict[str, Any]:
+    """The parsed manifest of dbt_project/ (parsing first if the project changed)."""
+    return dict(json.loads(ensure_manifest().read_text(encoding="utf-8")))
+
+
+def _mart_nodes(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The models under models/marts/: what is published and gated."""
+    nodes = manifest["nodes"].values()
+    return [n for n in nodes if n["resource_type"] == "model" and list(n["fqn"][1:2]) == ["marts"]]
+
+
+def mart_schemas(manifest: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+    """The published schemas of the marts, as dbt_project.yml configures them."""
+    nodes = _mart_nodes(load_manifest() if manifest is None else manifest)
+    return tuple(sorted({n["config"]["schema"] for n in nodes}))
+
+
+def mart_keys(manifest: Mapping[str, Any] | None = None) -> list[AssetKey]:
+    """The Dagster asset keys of the marts (``[schema, model]``), sorted."""
+    nodes = _mart_nodes(load_manifest() if manifest is None else manifest)
+    translator = KzkrTranslator()
+    return sorted((translator.get_asset_key(n) for n in nodes), key=lambda k: k.to_user_string())
 
 
 class KzkrTranslator(DagsterDbtTranslator):

@@ -11,7 +11,6 @@ evidence query fails.
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from pipelines.audit.claims.outcome import CONTRADICTED, NOT_CHECKABLE, SUPPORTE
 from pipelines.audit.claims.registry import REGISTRY_PATH, Registry, load_registry
 from pipelines.audit.claims.report import Line, html_section, markdown_section
 from pipelines.audit.claims.store import write_claims_table, write_text_discrepancies
+from pipelines.lib.progress import progress
 
 CLAIMS_KEY = dg.AssetKey(["quality", "claims"])
 _MARKER = "<!-- kzkr:claims -->"
@@ -108,12 +108,10 @@ def judge_build(settings: Any, run_id: str, reg: Registry) -> Iterator[Any]:
     lines = sorted((Line.of(r) for r in results), key=lambda r: r.claim_id)
     reports = _attach_to_reports(Path(settings.reports_dir), run_id, lines, reg)
     counts = verdict_counts(results)
-    print(
+    progress(
         f"  claims   {len(results)} claims: {counts[SUPPORTED]} supported, {counts[CONTRADICTED]} "
         f"contradicted, {counts[NOT_CHECKABLE]} not checkable; {sum(r.sensitive for r in results)} "
-        f"sensitive; {n_text} text contradictions",
-        file=sys.__stdout__,
-        flush=True,
+        f"sensitive; {n_text} text contradictions"
     )
     yield dg.MaterializeResult(
         metadata={
@@ -152,6 +150,7 @@ def build_claims_asset(registry: Registry | Path | None = None) -> dg.AssetsDefi
         "the checks are non-blocking and fail only when a claim's evidence cannot be evaluated.",
     )
     def claims(context: dg.AssetExecutionContext) -> Iterator[Any]:
+        context.resources.warehouse.build_file(context)  # a partial run's starts from the published build
         yield from judge_build(context.resources.warehouse.settings(), context.run.run_id, reg)
 
     return claims

@@ -25,6 +25,7 @@ from pipelines.audit.quality.engine import (
     validate_frames,
 )
 from pipelines.audit.quality.spec import Catalog, ExpectationSpec, RegisterEntry, Rule, load_catalog
+from pipelines.lib.numbers import fmt_number
 
 PASSED, WARNED, FAILED = "passed", "warned", "failed"
 KNOWN, UNREGISTERED, NOT_FOUND = "known", "unregistered", "not_found"
@@ -162,18 +163,7 @@ def _num(value: Any) -> float | None:
 
 
 def _fmt(value: Any, *, sep: bool = True) -> str:
-    """A short human rendering of a value (thousands separators only outside lists)."""
-    v = jsonable(value)
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return f"{v:,.0f}" if sep else f"{v:.0f}"
-        return f"{v:.6g}"
-    if isinstance(v, int) and not isinstance(v, bool):
-        return f"{v:,}" if sep else str(v)
-    if isinstance(v, list):
-        shown = ", ".join(_fmt(x, sep=False) for x in v[:12])
-        return f"[{shown}{', …' if len(v) > 12 else ''}]"
-    return "NULL" if v is None else str(v)
+    return fmt_number(jsonable(value), sep=sep)
 
 
 def _rows_from_indices(spec: ExpectationSpec, data: BatchData, indices: list[Any]) -> list[FailingRow]:

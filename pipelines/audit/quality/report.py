@@ -30,6 +30,8 @@ from pipelines.audit.quality.gate import (
     GateOutcome,
     RuleOutcome,
 )
+from pipelines.lib.markdown import md_cell
+from pipelines.lib.numbers import fmt_number
 from pipelines.settings import Settings
 
 REPORTS_KEPT = 20
@@ -46,15 +48,7 @@ class ReportPaths:
 
 
 def _num(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return f"{v:,.0f}"
-    if isinstance(v, float):
-        return f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.2f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
+    return fmt_number(v, none="")
 
 
 def _sorted(results: Sequence[RuleOutcome]) -> list[RuleOutcome]:
@@ -98,13 +92,9 @@ def _row_cells(row: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
 # ------------------------------------------------------------------------------------------- markdown
 
 
-def _md(text: Any) -> str:
-    return " ".join(str(text if text is not None else "").split()).replace("|", "\\|")
-
-
 def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
-    out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
     return out
 
 
@@ -187,7 +177,7 @@ def render_markdown(outcome: GateOutcome) -> str:
         if not rows:
             continue
         any_rows = True
-        lines += [f"### `{r.rule.id}` ({r.status}): {r.rule.asset_path}", "", _md(r.rule.description), ""]
+        lines += [f"### `{r.rule.id}` ({r.status}): {r.rule.asset_path}", "", md_cell(r.rule.description), ""]
         lines += _md_table(
             ["row", "column / values", "stated", "computed", "register", "source_ref"],
             [_row_cells(row) for row in rows],

@@ -1,4 +1,5 @@
-"""Quality checks on the marts: the Great Expectations suites of ``expectations/`` as Dagster asset checks.
+"""Audit: the Great Expectations suites of ``expectations/`` as Dagster asset checks on the marts, and
+the claims of the paper's prose.
 
 One ``@multi_asset_check`` (``quality_gate``) runs every suite once per run, so Great Expectations is
 imported once, inside the check and never when the definitions load. It has one blocking
@@ -17,8 +18,8 @@ the run's build file and the report ``<warehouse>/reports/quality-<run_id>.md|.h
 
 # No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
-import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ from pipelines.audit.quality.gate import FAILED, PASSED, WARNED, RuleOutcome, ru
 from pipelines.audit.quality.report import ReportPaths, write_reports
 from pipelines.audit.quality.spec import Catalog, load_catalog
 from pipelines.audit.status import refresh_from_file
-from pipelines.publish.warehouse import pause_point
+from pipelines.lib.markdown import md_cell
+from pipelines.lib.pause import pause_point
+from pipelines.lib.progress import progress
 
 CHECK_NAME = "quality_gate"
 MAX_METADATA_ROWS = 30
@@ -58,10 +61,6 @@ def _spec(rule_id: str, catalog: Catalog) -> dg.AssetCheckSpec:
     )
 
 
-def _md(text: object) -> str:
-    return " ".join(str(text if text is not None else "").split()).replace("|", "\\|")
-
-
 def failing_rows_markdown(result: RuleOutcome, limit: int = MAX_METADATA_ROWS) -> str:
     rows = result.failing_rows
     if not rows:
@@ -78,7 +77,7 @@ def failing_rows_markdown(result: RuleOutcome, limit: int = MAX_METADATA_ROWS) -
         lines.append(
             "| "
             + " | ".join(
-                _md(c)
+                md_cell(c)
                 for c in (
                     row.row_label,
                     row.column_label or values,
@@ -156,9 +155,10 @@ def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksD
         required_resource_keys={"warehouse"},
     )
     def quality_gate(context: AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        settings = context.resources.warehouse.settings()
+        warehouse = context.resources.warehouse
+        settings = warehouse.settings()
         run_id = context.run.run_id
-        build_db = settings.build_db(run_id)
+        build_db = warehouse.build_file(context)
         pause_point("checks")  # test hook (tests/test_crash_safety.py): dbt done, the gate about to run
         suite_results: list[Any] = []
         outcome = run_gate(build_db, run_id=run_id, catalog=catalog, suite_results=suite_results)
@@ -167,11 +167,9 @@ def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksD
         data_docs = render_data_docs(suite_results, settings.reports_dir, run_id)  # GX's own Data Docs
         refresh_from_file(build_db, settings.reports_dir, run_id)  # the build's status section
         c = outcome.counts
-        print(
+        progress(
             f"  checks   {len(outcome.results)} GX rules: {c[PASSED]} passed, "
-            f"{c[WARNED]} warned, {c[FAILED]} failed; report {paths.markdown}",
-            file=sys.stdout,
-            flush=True,
+            f"{c[WARNED]} warned, {c[FAILED]} failed; report {paths.markdown}"
         )
         for result in outcome.results:
             if result.status == FAILED:
@@ -181,4 +179,19 @@ def build_quality_checks(catalog: Catalog | None = None) -> list[dg.AssetChecksD
     return [quality_gate]
 
 
-QUALITY_CHECKS: list[dg.AssetChecksDefinition] = build_quality_checks()
+@cache
+def quality_checks() -> list[dg.AssetChecksDefinition]:
+    return build_quality_checks()
+
+
+@cache
+def claims_asset() -> dg.AssetsDefinition:
+    """``quality/claims`` (pipelines/audit/claims/asset.py), upstream of the publish step."""
+    from pipelines.audit.claims.asset import build_claims_asset
+
+    return build_claims_asset()
+
+
+@cache
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[claims_asset()], asset_checks=quality_checks())

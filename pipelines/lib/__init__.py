@@ -1,0 +1,2 @@
+"""Dagster-free helpers shared by every stage: number formatting, Markdown escaping, build
+progress lines, tree hashing, DuckDB connections."""
