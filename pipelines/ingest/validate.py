@@ -82,8 +82,6 @@ PATTERN: dict[str, str] = {
 }
 
 
-
-
 @dataclass(frozen=True)
 class LoadResult:
     name: str
