@@ -50,19 +50,14 @@ def _say(msg: str) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from pipelines.ingest.validate import RawInputError, precheck_all
-    from pipelines.publish.warehouse import (
-        BuildLockedError,
-        build_lock,
-        clean_stale_builds,
-        fingerprint,
-        published_info,
-    )
+    from pipelines.publish.lock import BuildLockedError, build_lock, clean_stale_builds
+    from pipelines.publish.warehouse import fingerprint, published_info
 
     settings = Settings.from_env()
     t0 = time.monotonic()
     try:
-        with build_lock(settings, wait_seconds=args.wait):
-            os.environ["KZKR_LOCK_HELD"] = str(os.getpid())
+        # The run's warehouse resource takes the same lock again (re-entrant in this process).
+        with build_lock(settings, wait_seconds=args.wait, holder="kzkr build", on_wait=_say_waiting):
             for p in clean_stale_builds(settings):
                 _say(f"removed leftover of an interrupted build: {p}")
             fp = fingerprint(settings)
@@ -91,8 +86,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     except BuildLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    finally:
-        os.environ.pop("KZKR_LOCK_HELD", None)
+
+
+def _say_waiting(holder: str) -> None:
+    _say(f"waiting for the warehouse lock: another build is running ({holder})")
 
 
 def _bad_input(message: str) -> int:
@@ -174,7 +171,9 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
     import dagster as dg
 
     from pipelines.definitions import JOB_NAME, load_defs
-    from pipelines.publish.warehouse import FINGERPRINT_TAG, clean_stale_builds
+    from pipelines.publish.lock import clean_stale_builds
+    from pipelines.publish.status import TRIGGER_TAG
+    from pipelines.publish.warehouse import FINGERPRINT_TAG
     from pipelines.summary import print_summary
 
     job = load_defs().resolve_job_def(JOB_NAME)
@@ -184,13 +183,15 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
             raise_on_error=False,
             # the publish step stamps the fingerprint taken before the build (not one of files
             # that changed while it ran)
-            tags={FINGERPRINT_TAG: fp},
+            tags={FINGERPRINT_TAG: fp, TRIGGER_TAG: "cli"},
             run_config={
                 "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
                 "resources": {"warehouse": {"config": _warehouse_config(settings)}},
             },
         )
-    outcome = RunOutcome.of(result)
+        outcome = RunOutcome.of(result)
+        if not outcome.published:
+            _alert_failed_run(settings, instance, result.run_id)
     if outcome.published:
         print_summary(settings, run_id=result.run_id, seconds=time.monotonic() - t0)
         return EXIT_OK
@@ -210,6 +211,21 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
     for step, message in outcome.step_errors:
         print(f"  step failed: {step}: {message}", file=sys.stderr)
     return EXIT_BLOCKED
+
+
+def _alert_failed_run(settings: Settings, instance: object, run_id: str) -> None:
+    """One alert line per failed blocking check and one for the run (the run-failure sensor of
+    `make ui` records the same events once more only if they are missing)."""
+    from pipelines.publish.alerts import alerts_file, raise_alert
+    from pipelines.publish.status import failed_run_alerts
+    from pipelines.settings import Automation
+
+    webhook = Automation.from_env().alert_webhook
+    for alert in failed_run_alerts(instance, run_id, settings.warehouse_dir):
+        outcome = raise_alert(settings.warehouse_dir, alert, webhook)
+        if outcome.webhook_error:
+            print(f"warning: alert not delivered: {outcome.webhook_error}", file=sys.stderr)
+    print(f"  alert recorded in {alerts_file(settings.warehouse_dir)}", file=sys.stderr)
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

@@ -19,10 +19,11 @@ from typing import Any
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from pipelines.lib.duck import connect
 from pipelines.lib.progress import progress
+from pipelines.publish.lock import enter_run_lock
 from pipelines.settings import (
     BUILD_DB_ENV,
     DBT_PROJECT_DIR,
@@ -30,6 +31,7 @@ from pipelines.settings import (
     MEMORY_LIMIT_ENV,
     RAW_DIR_ENV,
     WAREHOUSE_DIR_ENV,
+    Automation,
     Settings,
     resource_value,
 )
@@ -78,6 +80,27 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             warehouse_dir=Path(self.warehouse_dir).absolute(),
             memory_limit=self.duckdb_memory_limit,
         )
+
+    # Every run that uses the warehouse holds the one warehouse lock from its start to its end
+    # (pipelines/publish/lock.py): with the in-process executor (the code location's) the resource
+    # is set up once, when the run starts, and torn down when it ends. A run that finds the lock
+    # held waits for it (KZKR_LOCK_WAIT_SECONDS), then fails naming the holder.
+    _run_lock: contextlib.ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.run is None:  # built outside a run (tests, scripts): nothing to lock
+            return
+        self._run_lock = enter_run_lock(
+            self.settings(),
+            context.run.run_id,
+            Automation.from_env().lock_wait_seconds,
+            on_wait=lambda holder: context.log.info(f"waiting for the warehouse lock: {holder} holds it"),
+        )
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run_lock is not None:
+            self._run_lock.close()
+            self._run_lock = None
 
     def build_db(self, run_id: str) -> Path:
         """The path of run ``run_id``'s build file (it may not exist yet)."""

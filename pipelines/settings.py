@@ -117,3 +117,51 @@ class Settings:
 
     def build_db(self, run_id: str) -> Path:
         return self.builds_dir / f"build-{run_id}.duckdb"
+
+
+# --------------------------------------------------------------------------- unattended runs
+# The schedule, the sensors, the lock wait of a run, alerts and freshness (pipelines/defs/automation.py,
+# pipelines/publish/lock.py, pipelines/publish/alerts.py, `kzkr status`).
+SCHEDULE_CRON_ENV = "KZKR_SCHEDULE_CRON"
+SENSOR_INTERVAL_ENV = "KZKR_SENSOR_INTERVAL_SECONDS"
+SENSOR_QUIET_ENV = "KZKR_SENSOR_QUIET_SECONDS"
+FRESHNESS_HOURS_ENV = "KZKR_FRESHNESS_HOURS"
+LOCK_WAIT_ENV = "KZKR_LOCK_WAIT_SECONDS"
+ALERT_WEBHOOK_ENV = "KZKR_ALERT_WEBHOOK"
+
+
+def _number(name: str, default: float) -> float:
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a number") from None
+    if value < 0:
+        raise ValueError(f"{name}={text!r} must not be negative")
+    return value
+
+
+@dataclass(frozen=True)
+class Automation:
+    """How unattended runs behave; every value has an environment variable (README, "Unattended runs")."""
+
+    schedule_cron: str = "0 3 * * *"  # the daily rebuild, UTC
+    sensor_interval_seconds: int = 30  # how often the sensors evaluate
+    sensor_quiet_seconds: float = 60.0  # raw/ must be unchanged this long before the sensor builds
+    freshness_hours: float = 36.0  # the published build is stale (WARN) after this
+    lock_wait_seconds: float = 3600.0  # how long a run waits for another build's warehouse lock
+    alert_webhook: str | None = None  # where alerts are POSTed, besides alerts/alerts.jsonl
+
+    @classmethod
+    def from_env(cls) -> Automation:
+        d = cls()
+        return cls(
+            schedule_cron=os.environ.get(SCHEDULE_CRON_ENV) or d.schedule_cron,
+            sensor_interval_seconds=max(1, int(_number(SENSOR_INTERVAL_ENV, d.sensor_interval_seconds))),
+            sensor_quiet_seconds=_number(SENSOR_QUIET_ENV, d.sensor_quiet_seconds),
+            freshness_hours=_number(FRESHNESS_HOURS_ENV, d.freshness_hours),
+            lock_wait_seconds=_number(LOCK_WAIT_ENV, d.lock_wait_seconds),
+            alert_webhook=os.environ.get(ALERT_WEBHOOK_ENV) or None,
+        )

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.publish.alerts import alerts_file, read_alerts
+from pipelines.publish.alerts import Alert, alerts_file, read_alerts
 
 RUN_KINDS = ("cli", "schedule", "sensor", "ui")
 TRIGGER_TAG = "kzkr/trigger"  # set by `kzkr build` on its runs
@@ -142,6 +142,46 @@ def _failure_text(instance: Any, run_id: str) -> str | None:
             first = err.message.strip().splitlines()[0]
             return f"{event.step_key}: {first.removeprefix('dagster._core.definitions.events.Failure: ')}"
     return None
+
+
+def failed_run_alerts(instance: Any, run_id: str, warehouse_dir: Path) -> list[Alert]:
+    """The alerts of a failed run, from what the instance recorded: one per blocking check that
+    failed with ERROR, then one for the run itself (its first step failure)."""
+    import dagster as dg
+
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return []
+    job, trigger = run.job_name, run_kind(run.tags)
+    report = warehouse_dir / "reports" / f"quality-{run_id}.md"
+    alerts = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        ev = entry.get_dagster_event().asset_check_evaluation_data
+        if ev.passed or ev.severity != dg.AssetCheckSeverity.ERROR or not ev.blocking:
+            continue
+        where = ev.metadata.get("report")
+        alerts.append(
+            Alert(
+                run_id=run_id,
+                job=job,
+                trigger=trigger,
+                what=f"blocking check failed: {ev.check_name} on {ev.asset_key.to_user_string()}",
+                error=ev.description or "",
+                report=str(where.value) if where is not None else (str(report) if report.exists() else None),
+            )
+        )
+    error = _failure_text(instance, run_id) or "the run failed before any step failed"
+    alerts.append(
+        Alert(
+            run_id=run_id,
+            job=job,
+            trigger=trigger,
+            what="run failed",
+            error=error,
+            report=str(report) if report.exists() else None,
+        )
+    )
+    return alerts
 
 
 def runs_from_instance(dagster_home: Path, limit: int = 200) -> list[RunSummary]:

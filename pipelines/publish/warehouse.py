@@ -9,18 +9,14 @@ never opened for writing.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 import duckdb
 
@@ -28,6 +24,9 @@ from pipelines.lib.hashing import hash_tree
 from pipelines.lib.pause import pause_point
 from pipelines.publish.comments import apply_comments, create_columns_view
 from pipelines.publish.compat import ensure_storage_version, export_parquet, point_current, write_parquet
+
+# the lock lives in pipelines/publish/lock.py; its names stay importable from here
+from pipelines.publish.lock import BuildLockedError, build_lock, clean_stale_builds  # noqa: F401
 from pipelines.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, HISTORY_KEEP, PROJECT_ROOT, Settings
 
 FINGERPRINT_TAG = "kzkr/fingerprint"
@@ -42,10 +41,6 @@ CODE_GLOBS = (
     (EXPECTATIONS_DIR, "**/*"),
     (PROJECT_ROOT, "requirements.lock"),
 )
-
-
-class BuildLockedError(Exception):
-    pass
 
 
 def fingerprint(settings: Settings) -> str:
@@ -181,64 +176,3 @@ def rollback(settings: Settings, to: str | None = None) -> tuple[str, str | None
     _fsync_dir(settings.warehouse_dir)
     export_parquet(settings.published, settings.warehouse_dir, str(restored["build_id"]))
     return str(restored["build_id"]), current_id
-
-
-def clean_stale_builds(settings: Settings, keep: Path | None = None) -> list[Path]:
-    """Remove build files left by crashed builds (call only while holding the build lock)."""
-    removed: list[Path] = []
-    if settings.builds_dir.exists():
-        for p in settings.builds_dir.iterdir():
-            if keep is not None and p.name.startswith(keep.name):
-                continue
-            p.unlink(missing_ok=True)
-            removed.append(p)
-    for p in settings.warehouse_dir.glob(".rollback-*.duckdb"):
-        p.unlink(missing_ok=True)
-        removed.append(p)
-    return removed
-
-
-def _lock_holder(fh: IO[str], patience: float = 2.0) -> str:
-    """Who holds the lock, as written by the holder. The holder writes its pid just after
-    acquiring the lock, so a racer that lost by milliseconds may find the file still empty:
-    give the holder a moment before falling back to an anonymous message."""
-    deadline = time.monotonic() + patience
-    while True:
-        fh.seek(0)
-        text = fh.read().strip()
-        if text or time.monotonic() >= deadline:
-            return text or "another process"
-        time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def build_lock(settings: Settings, wait_seconds: float = 0.0) -> Iterator[None]:
-    """An exclusive lock on the warehouse directory. The OS drops it when the holder dies,
-    so a crashed build never leaves a stale lock behind."""
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    fh = settings.lock_file.open("a+")
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                holder = _lock_holder(fh)
-                fh.close()
-                raise BuildLockedError(
-                    f"another build is running ({holder}); it holds {settings.lock_file}. "
-                    "Wait for it, or pass --wait SECONDS."
-                ) from None
-            time.sleep(0.5)
-    try:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
-        fh.flush()
-        yield
-    finally:
-        fh.seek(0)
-        fh.truncate()
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-        fh.close()
