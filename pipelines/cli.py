@@ -255,6 +255,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     return print_report(Settings.from_env())
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """The published build and its age, the last run of each kind, open alerts, freshness.
+    Exit 0 when the build is fresh and no alert is open, 1 when something needs attention."""
+    from pipelines.publish.status import collect_status, format_status
+    from pipelines.settings import Automation
+
+    settings = Settings.from_env()
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home)
+    status = collect_status(
+        settings.warehouse_dir, settings.published, home, Automation.from_env().freshness_hours
+    )
+    print(format_status(status))
+    return EXIT_OK if status.healthy else EXIT_BLOCKED
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from pipelines.sql import main as sql_main
 
@@ -275,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     rb.add_argument("--list", action="store_true", help="list the archived builds")
     rb.add_argument("--wait", type=float, default=60.0)
     rb.set_defaults(func=cmd_rollback)
+    st = sub.add_parser(
+        "status", help="the published build and its age, the last runs, open alerts, freshness"
+    )
+    st.set_defaults(func=cmd_status)
     s = sub.add_parser("sql", help="an interactive read-only SQL shell on the published warehouse")
     s.set_defaults(func=cmd_sql)
     args, rest = parser.parse_known_args(argv)

@@ -33,7 +33,7 @@ def test_prune_run_targets_keeps_the_newest(tmp_path: Path) -> None:
         d = tmp_path / f"kzkr_dbt-run{i}-abc"
         d.mkdir()
         (d / "manifest.json").write_text("{}")
-        os.utime(d, (time.time() - 100 + i, time.time() - 100 + i))
+        os.utime(d, (time.time() - 7200 + i, time.time() - 7200 + i))
         made.append(d)
     (tmp_path / "kzkr_build").mkdir()  # not a run's target: never pruned
     removed = prune_run_targets(tmp_path, keep=2)
@@ -43,6 +43,20 @@ def test_prune_run_targets_keeps_the_newest(tmp_path: Path) -> None:
         "kzkr_dbt-run3-abc",
         "kzkr_dbt-run4-abc",
     ]
+
+
+def test_prune_run_targets_spares_a_run_that_may_still_be_going(tmp_path: Path) -> None:
+    """Beyond the newest ``keep``, a target touched in the last hour may be a run of another
+    warehouse directory of this checkout that is still building: it stays."""
+    dirs = []
+    for i, age in enumerate((7200, 600, 60, 30)):
+        d = tmp_path / f"kzkr_dbt-run{i}-abc"
+        d.mkdir()
+        os.utime(d, (time.time() - age, time.time() - age))
+        dirs.append(d)
+    removed = prune_run_targets(tmp_path, keep=2)
+    assert removed == [dirs[0]]
+    assert all(d.exists() for d in dirs[1:])
 
 
 def test_dbt_opens_the_build_file_under_one_stable_path(tmp_path: Path) -> None:

@@ -216,13 +216,21 @@ def _probe(settings: Settings, wait: str) -> subprocess.Popen[str]:
 
 
 def test_a_run_waits_for_a_build_that_holds_the_lock(settings: Settings) -> None:
+    seen = []
     with build_lock(settings, holder="kzkr build"):
         waiting = _probe(settings, "600")
-        time.sleep(15)  # the probe imports Dagster, starts its run and waits for the lock
-        assert waiting.poll() is None, "the run did not wait for the lock"
+        assert waiting.stdout is not None
+        for line in waiting.stdout:  # the run's log, until it says it waits for the lock
+            seen.append(line)
+            if "waiting for the warehouse lock" in line:
+                break
+        time.sleep(2.0)
+        assert waiting.poll() is None, "the run did not wait for the lock:\n" + "".join(seen)[-3000:]
     out, _ = waiting.communicate(timeout=300)
+    out = "".join(seen) + out
     assert "success True" in out, out[-3000:]
-    assert "waiting for the warehouse lock" in out and "(kzkr build)" in out, out[-3000:]
+    waited = [ln for ln in out.splitlines() if "waiting for the warehouse lock" in ln]
+    assert len(waited) == 1 and "(kzkr build)" in waited[0], out[-3000:]
 
 
 def test_a_run_gives_up_after_the_lock_wait_naming_the_holder(settings: Settings) -> None:

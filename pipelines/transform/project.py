@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -29,6 +30,7 @@ from pipelines.settings import DBT_PROJECT_DIR
 # build file's own path, every build re-parsed the whole project (4–7 s).
 DBT_STABLE_DB = DBT_PROJECT_DIR / "target" / "kzkr_build" / "dbt.duckdb"
 _STAMP = "manifest.sha256"
+PARTIAL_PARSE = "partial_parse.msgpack"
 # The dbt of this interpreter's environment (the venv), whether or not it is on PATH.
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
@@ -51,12 +53,47 @@ def _sources_digest() -> str:
 
 
 def ensure_manifest() -> Path:
-    """Parse the dbt project only when its files changed since the last parse."""
+    """Parse the dbt project only when its files changed since the last parse.
+
+    Several processes may ask at once (the UI's code server, a run worker, `kzkr build`): one
+    parses, under ``target/.parse.lock``, into a directory of its own, and then moves the manifest
+    and dbt's partial-parse state into ``target/`` with ``os.replace``, so that no run ever reads a
+    half-written manifest or a partial-parse file made with another profile. Every parse uses the
+    profile the builds use (:data:`DBT_STABLE_DB`), so the state it leaves is the one they reuse."""
     project = dbt_project()
+    target = project.manifest_path.parent
     stamp = project.manifest_path.with_name(_STAMP)
     digest = _sources_digest()
-    if project.manifest_path.exists() and stamp.exists() and stamp.read_text() == digest:
+
+    def fresh() -> bool:
+        return project.manifest_path.exists() and stamp.exists() and stamp.read_text() == digest
+
+    if fresh():
         return project.manifest_path
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / ".parse.lock").open("a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        if fresh():  # another process parsed while this one waited
+            return project.manifest_path
+        work = target / f".parse-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        try:
+            if (target / PARTIAL_PARSE).exists():
+                shutil.copy2(target / PARTIAL_PARSE, work / PARTIAL_PARSE)
+            _dbt_parse(work)
+            for name in (PARTIAL_PARSE, project.manifest_path.name):
+                if (work / name).exists():
+                    os.replace(work / name, target / name)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        tmp = stamp.with_name(stamp.name + f".{os.getpid()}")
+        tmp.write_text(digest)
+        os.replace(tmp, stamp)
+    return project.manifest_path
+
+
+def _dbt_parse(target_path: Path) -> None:
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "KZKR_BUILD_DB": str(DBT_STABLE_DB)}
     proc = subprocess.run(
         [
@@ -68,17 +105,15 @@ def ensure_manifest() -> Path:
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
             "--target-path",
-            str(project.manifest_path.parent),
+            str(target_path),
         ],
         capture_output=True,
         text=True,
         env=env,
         check=False,
     )
-    if proc.returncode != 0 or not project.manifest_path.exists():
+    if proc.returncode != 0 or not (target_path / "manifest.json").exists():
         raise RuntimeError(f"dbt parse failed:\n{proc.stdout}\n{proc.stderr}")
-    stamp.write_text(digest)
-    return project.manifest_path
 
 
 @cache
@@ -133,15 +168,26 @@ class KzkrTranslator(DagsterDbtTranslator):
 RUN_TARGETS_KEEP = 3
 
 
-def prune_run_targets(target: Path = DBT_PROJECT_DIR / "target", keep: int = RUN_TARGETS_KEEP) -> list[Path]:
+RUN_TARGET_MIN_AGE_SECONDS = 3600.0
+
+
+def prune_run_targets(
+    target: Path = DBT_PROJECT_DIR / "target",
+    keep: int = RUN_TARGETS_KEEP,
+    min_age: float = RUN_TARGET_MIN_AGE_SECONDS,
+) -> list[Path]:
     """dagster-dbt gives each run its own dbt target directory (``target/<asset op>-<run>-…``,
     ~7 MB: manifest, compiled SQL, run_results). Keep the newest ``keep`` for debugging and
-    remove the rest, so that scheduled builds do not fill the disk."""
+    remove the rest, so that scheduled builds do not fill the disk — but never one touched in the
+    last ``min_age`` seconds: it may belong to a run still going (builds of other warehouse
+    directories of this checkout share ``target/``)."""
     runs = [p for p in target.glob("kzkr_dbt-*") if p.is_dir()] if target.exists() else []
     runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in runs[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
-    return runs[keep:]
+    cutoff = time.time() - min_age
+    old = [p for p in runs[keep:] if p.stat().st_mtime < cutoff]
+    for p in old:
+        shutil.rmtree(p, ignore_errors=True)
+    return old
 
 
 @contextlib.contextmanager
