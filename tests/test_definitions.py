@@ -53,15 +53,19 @@ def test_sensor_requests_a_run_only_when_raw_changes(tmp_path: Path, monkeypatch
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "raw", raw)
     monkeypatch.setenv("KZKR_RAW_DIR", str(raw))
+    monkeypatch.setenv("KZKR_SENSOR_QUIET_SECONDS", "0")
     first = raw_files_changed(dg.build_sensor_context())
     assert isinstance(first, dg.SensorResult) and not first.run_requests and first.cursor
     same = raw_files_changed(dg.build_sensor_context(cursor=first.cursor))
-    assert isinstance(same, dg.SkipReason)
+    assert not same.run_requests and "unchanged" in str(same.skip_reason)
     target = raw / "paper_table4_ethnic_korean_arrivals_f4.csv"
     target.write_text(target.read_text(encoding="utf-8").replace("368", "369"), encoding="utf-8")
-    changed = raw_files_changed(dg.build_sensor_context(cursor=first.cursor))
-    assert isinstance(changed, dg.SensorResult)
+    seen = raw_files_changed(dg.build_sensor_context(cursor=same.cursor))  # the change, first seen
+    assert not seen.run_requests and "waiting" in str(seen.skip_reason)
+    changed = raw_files_changed(dg.build_sensor_context(cursor=seen.cursor))  # quiet since (0 s)
     assert len(changed.run_requests or []) == 1 and changed.cursor != first.cursor
+    again = raw_files_changed(dg.build_sensor_context(cursor=changed.cursor))
+    assert not again.run_requests
 
 
 # Imports the definitions with the audit hooks watching: any dbt process or any file of
