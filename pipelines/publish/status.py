@@ -130,7 +130,7 @@ def open_alerts(alerts: Iterable[dict[str, object]], since: datetime | None) -> 
 
 
 def _failure_text(instance: Any, run_id: str) -> str | None:
-    """The first step failure of a run, in one line."""
+    """The first step failure of a run, its whole message on one line."""
     import dagster as dg
 
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
@@ -139,8 +139,10 @@ def _failure_text(instance: Any, run_id: str) -> str | None:
         while err is not None and err.cause is not None and "StepExecutionError" in err.cls_name:
             err = err.cause
         if err is not None and err.message:
-            first = err.message.strip().splitlines()[0]
-            return f"{event.step_key}: {first.removeprefix('dagster._core.definitions.events.Failure: ')}"
+            text = " ".join(line.strip() for line in err.message.strip().splitlines() if line.strip())
+            for prefix in ("dagster._core.definitions.events.Failure: ", "dagster._core.errors."):
+                text = text.removeprefix(prefix)
+            return f"{event.step_key}: {text}"
     return None
 
 
