@@ -341,6 +341,30 @@ def test_the_checkable_part_names_the_source_of_each_year() -> None:
     )
 
 
+def test_a_period_claim_names_the_source_of_each_year_from_its_asset() -> None:
+    """Without a `source` column in the evidence, the claim's asset says which source each year has."""
+    data = _raw_registry()
+    claim = _claim(data, "econ_fig3_rapid_increase_since_2010")
+    data["claims"] = [claim]
+    reg = C.load_registry(data)
+    con = duckdb.connect()
+    con.execute("create schema trade")
+    con.execute(
+        "create table trade.kazakhstan_korea_trade as select range as year, 100.0 * 1.5 ** (range - 2005) "
+        "as exports_to_korea_kusd, 90.0 * 1.3 ** (range - 2005) as imports_from_korea_kusd, "
+        "case when range < 2018 then 'un_comtrade' else 'bureau_release' end as source from range(2005, 2024)"
+    )
+    result = C.evaluate_claim(con, reg.claims[0], reg)
+    assert (result.verdict, result.coverage) == (S, "full"), result.reason
+    assert result.checkable_part.startswith(
+        "2010-2019 of 2010-2019 (sources: un_comtrade 2010-2017; bureau_release 2018-2019)"
+    )
+    con.execute("delete from trade.kazakhstan_korea_trade where year < 2018")
+    result = C.evaluate_claim(con, reg.claims[0], reg)
+    assert (result.verdict, result.coverage) == (N, "partial"), result.reason
+    assert result.checkable_part.startswith("2018-2019 of 2010-2019 (sources: bureau_release 2018-2019)")
+
+
 def test_write_and_print_claims_table() -> None:
     con = duckdb.connect()
     reg = _tiny_registry(
@@ -502,6 +526,26 @@ def test_verdict_details(results: dict[str, C.ClaimResult]) -> None:
     for cid, r in results.items():  # every trade claim names the part of 2010-2019 the warehouse has
         if "kazakhstan_korea_trade" in (REG.by_id(cid).check.evidence_sql or "") and REG.by_id(cid).period:
             assert r.checkable_part.endswith(("of 2010-2019",)) or " of 2010-2019;" in r.checkable_part, cid
+
+
+@pytest.mark.e2e
+def test_trade_coverage_follows_the_years_the_warehouse_has(
+    published: Path, results: dict[str, C.ClaimResult]
+) -> None:
+    """The trade claims are full exactly when the warehouse has every year of the paper's period."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        years = {
+            int(y)
+            for (y,) in con.execute(
+                "select year from trade.kazakhstan_korea_trade "
+                "where exports_to_korea_kusd is not null and imports_from_korea_kusd is not null"
+            ).fetchall()
+        }
+    for cid in ("econ_fig3_rapid_increase_since_2010", "econ_ties_steady_growth", "econ_lack_of_balance"):
+        lo, hi = REG.by_id(cid).period or (0, 0)
+        expected = "full" if set(range(lo, hi + 1)) <= years else "partial"
+        assert results[cid].coverage == expected, (cid, results[cid].checkable_part)
+        assert results[cid].checkable_part.startswith(f"{min(years & set(range(lo, hi + 1)))}-")
 
 
 @pytest.mark.e2e

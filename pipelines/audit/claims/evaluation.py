@@ -100,6 +100,23 @@ def sources_text(rows: Rows, years: Sequence[int]) -> str:
     return "; ".join(f"{src} {span(sorted(ys))}" for src, ys in ordered)
 
 
+def asset_sources(con: duckdb.DuckDBPyConnection, asset: str, years: Sequence[int]) -> str:
+    """The source of each of ``years`` in the claim's asset, if the asset has ``year`` and ``source``
+    columns (e.g. trade.kazakhstan_korea_trade: bureau releases, processed files, UN Comtrade)."""
+    schema, _, table = asset.partition(".")
+    cols = {
+        str(c)
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+    if not years or not {"year", "source"} <= cols:
+        return ""
+    rows = query_rows(con, f'select year, source from "{schema}"."{table}"')
+    return sources_text(rows, years)
+
+
 def _combine(verdicts: Sequence[str]) -> str:
     if CONTRADICTED in verdicts:
         return CONTRADICTED
@@ -142,6 +159,8 @@ def evaluate_claim(con: duckdb.DuckDBPyConnection, claim: Claim, registry: Regis
                 Outcome(NOT_CHECKABLE, "-", "-", "-", f"evidence for rule {check.rule} failed: {msg}")
             )
     main = outcomes[0]
+    if claim.period and not main.sources:
+        main = replace(main, sources=asset_sources(con, claim.asset, main.years))
     verdict = _combine([o.verdict for o in outcomes])
     coverage, part = _coverage(claim, main)
     reasons = []
