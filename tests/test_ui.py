@@ -258,6 +258,44 @@ def test_runs_list_shows_the_build_succeeded(ui: UI, page: Page) -> None:
     screenshot(page, "ui-runs.png")
 
 
+AUTOMATION_QUERY = """{
+  schedulesOrError(repositorySelector: {repositoryName: "__repository__", repositoryLocationName: "kzkr"}) {
+    ... on Schedules { results { name cronSchedule scheduleState { status } } }
+  }
+  sensorsOrError(repositorySelector: {repositoryName: "__repository__", repositoryLocationName: "kzkr"}) {
+    ... on Sensors { results { name minIntervalSeconds sensorState { status } } }
+  }
+}"""
+SCHEDULE = "daily_warehouse_build"
+SENSORS = ("raw_files_changed", "alert_on_run_failure", "published_freshness")
+
+
+def test_schedule_sensors_and_freshness_check_show_in_the_ui(ui: UI, page: Page) -> None:
+    """The daemon's automation, as the UI lists it: the schedule and the sensors, all running; the
+    sensor's debounce and the schedule's cron in their descriptions; the freshness check on
+    ``warehouse/published``."""
+    data = ui.make_ui.graphql(AUTOMATION_QUERY)["data"]
+    schedules = {s["name"]: s for s in data["schedulesOrError"]["results"]}
+    sensors = {s["name"]: s for s in data["sensorsOrError"]["results"]}
+    assert schedules[SCHEDULE]["cronSchedule"] == "0 3 * * *", schedules
+    assert schedules[SCHEDULE]["scheduleState"]["status"] == "RUNNING", schedules
+    assert set(SENSORS) <= set(sensors), sensors
+    assert all(sensors[n]["sensorState"]["status"] == "RUNNING" for n in SENSORS), sensors
+    page.set_viewport_size({"width": 1600, "height": 900})
+    page.goto(ui.url("/automation"))
+    for name in (SCHEDULE, *SENSORS):
+        expect(page.get_by_text(name, exact=True).first).to_be_visible()
+    screenshot(page, "ui-automation.png")
+    page.goto(ui.url(f"/locations/kzkr/sensors/{SENSORS[0]}"))
+    expect(page.get_by_text("stayed unchanged for 60 s", exact=False).first).to_be_visible()
+    screenshot(page, "ui-sensor.png")
+    page.goto(ui.url(f"/locations/kzkr/schedules/{SCHEDULE}"))
+    expect(page.get_by_text("0 3 * * *", exact=False).first).to_be_visible()
+    page.goto(ui.url("/assets/warehouse/published?view=checks"))
+    expect(page.get_by_text("published_is_fresh", exact=True).first).to_be_visible()
+    screenshot(page, "ui-freshness-check.png")
+
+
 def test_materialize_all_publishes(ui: UI, page: Page) -> None:
     """The most prominent button of the UI: one run, every asset, its checks green, a new build published."""
     published = ui.make_ui.warehouse_dir / "kzkr.duckdb"
@@ -286,3 +324,17 @@ def _check_evaluations(ui: UI, run_id: str) -> list[object]:
     with dg.DagsterInstance.from_config(str(ui.dagster_home)) as instance:
         entries = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
         return [e.get_dagster_event().asset_check_evaluation_data for e in entries]
+
+
+def test_kzkr_status_shows_the_ui_run(ui: UI) -> None:
+    """After "Materialize all" (the test before), `kzkr status` names the UI's run and its outcome."""
+    import subprocess
+    import sys
+
+    from conftest import kzkr_env
+
+    env = kzkr_env(REPO / "raw", ui.make_ui.warehouse_dir, {"DAGSTER_HOME": str(ui.dagster_home)})
+    kzkr = str(Path(sys.executable).with_name("kzkr"))
+    proc = subprocess.run([kzkr, "status"], env=env, capture_output=True, text=True, timeout=300, check=False)
+    ui_line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("  ui ")), "")
+    assert "SUCCESS, published build" in ui_line and "__ASSET_JOB" in ui_line, proc.stdout + proc.stderr
