@@ -1,5 +1,6 @@
--- Kazakhstan's trade with the Republic of Korea per year (latest release), with Korea's
--- rank by turnover among the partner countries (aggregates excluded).
+-- Kazakhstan's trade with the Republic of Korea per year, every year any source covers,
+-- from the source the published trade table uses for the year (source), with Korea's rank by
+-- turnover among that year's partner countries (aggregates and unallocated rows excluded).
 with
 
 partners as (
@@ -16,6 +17,7 @@ countries as (
         count(*) over (partition by year) as n_partner_countries
     from partners
     where not is_aggregate
+        and partner_iso3 is not null
 
 ),
 
@@ -38,6 +40,7 @@ final as (
         cast(n_partner_countries as integer) as n_partner_countries,
         turnover_share_pct as korea_turnover_share_pct,
         release,
+        source,
         source_ref
     from korea
     order by year
