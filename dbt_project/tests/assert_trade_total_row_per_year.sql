@@ -1,5 +1,6 @@
--- Every published trade year has exactly one grand-total row ("Всего"), so shares and
--- country sums can be checked against it.
+-- Every published trade year has exactly one grand-total row ("Всего"; UN Comtrade's World),
+-- so shares and country sums can be checked against it — except the years taken from the
+-- processed bureau figures, which print countries only (no total at all).
 with
 
 partners as (
@@ -12,6 +13,7 @@ totals as (
 
     select
         year,
+        any_value(source) as source,
         count(*) filter (where aggregate_kind = 'total') as n_total_rows
     from partners
     group by year
@@ -20,4 +22,5 @@ totals as (
 
 select *
 from totals
-where n_total_rows <> 1
+where n_total_rows > 1
+    or (n_total_rows = 0 and source <> 'bureau_processed')

@@ -245,6 +245,10 @@ def precheck_file(spec: RawFile, raw_dir: Path) -> None:
     directory, not empty, has no BOM, has exactly the expected header, and its sidecar agrees.
     Cells, keys and the encoding of the rest are checked when the file is ingested."""
     check_release_name(spec)
+    if spec.format == "sdmx_json":
+        from pipelines.ingest.responses import precheck_response
+
+        return precheck_response(spec, raw_dir)
     label = f"raw/{spec.filename}"
     path = resolve_raw_path(raw_dir, spec.filename)
     with path.open("rb") as fh:

@@ -33,6 +33,7 @@ Kind = Literal["int", "count", "pct", "decimal", "text", "date", "dmy"]
 RELEASE = "{release}"  # in a filename: one file per release
 RELEASE_RE = r"[0-9]{4}"  # a release, as its file name gives it
 SOURCE_COLUMNS = ("_source_file", "_source_line")  # added to every loaded table
+Format = Literal["csv", "sdmx_json"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ class RawFile:
     release_column: str = "release"  # per-release tables: the column that holds the file's release
     release: int | None = None  # a file of a per-release table: the release its name gives
     pattern: str = ""  # a file of a per-release table: the table's filename (with RELEASE)
+    # "sdmx_json": an API response parsed by pipelines.ingest.sdmx (columns = the loaded table's)
+    format: Format = "csv"
+    indicator: str = ""  # sdmx_json: the indicator the response must be for
+    # Partner labels checked against dbt_project/seeds/partner_names.csv (bureau spellings):
+    # the label column, and optionally a column that must hold the label's ISO code.
+    partner_name_column: str | None = None
+    partner_code_column: str | None = None
 
     @property
     def header(self) -> list[str]:
@@ -273,9 +281,60 @@ TRADE = RawFile(
         Column("imports_share_pct", "decimal", optional=True, description="Share of total imports, %"),
     ),
     key=("release", "sheet", "row_no"),
+    partner_name_column="name",
     description="Kazakhstan's foreign trade by partner country, from the Bureau of National Statistics' "
     "releases 'Main indicators of foreign trade of the Republic of Kazakhstan', one file per release.",
 )
+
+
+# ------------------------------------------------------------------ trade: the other two sources
+def _processed(flow: str) -> RawFile:
+    return RawFile(
+        name=f"bureau_processed_{flow}_by_partner",
+        filename=f"bureau_processed/kz_{flow}_by_partner.csv",
+        group="bureau_processed",
+        columns=(
+            Column("date", "date", description="Year end of the reported year (YYYY-12-31)"),
+            Column("region", "text", description="Always 'national'"),
+            Column("item_code", "text", description="ISO 3166 alpha-3 (the processing repository's)"),
+            Column("item_name", "text", description="The bureau's Russian partner name"),
+            Column("value", "decimal", description=f"{flow.capitalize()}, thousand USD"),
+            Column("transformation", "text", description="Always 'level'"),
+        ),
+        key=("date", "item_code"),
+        partner_name_column="item_name",
+        partner_code_column="item_code",
+        description=f"Kazakhstan's {flow} by partner country, annual, the bureau's figures as processed by "
+        "the public repository makenerzhan-gif/kazakhstan-economic-data (countries only).",
+    )
+
+
+def _comtrade(flow: str, indicator: str) -> RawFile:
+    return RawFile(
+        name=f"un_comtrade_{flow}_by_partner",
+        filename=f"un_comtrade/wits_kz_{flow}_by_partner_2026-09-25.json",
+        group="un_comtrade",
+        format="sdmx_json",
+        indicator=indicator,
+        columns=(
+            Column("partner_code", "text", description="WITS partner code (PARTNER dimension value id)"),
+            Column("partner_name", "text", description="WITS partner name"),
+            Column("year", "int", description="TIME_PERIOD of the observation (the file's own list)"),
+            Column("value_kusd", "decimal", description=f"{flow.capitalize()}, thousand USD, as printed"),
+        ),
+        key=("partner_code", "year"),
+        description=f"UN Comtrade via the World Bank's WITS API: Kazakhstan's {flow} by partner "
+        f"({indicator}), every year the API has, the SDMX-JSON response stored as received.",
+    )
+
+
+TRADE_SOURCES: tuple[RawFile, ...] = (
+    _processed("exports"),
+    _processed("imports"),
+    _comtrade("exports", "XPRT-TRD-VL"),
+    _comtrade("imports", "MPRT-TRD-VL"),
+)
+
 
 RAW_FILES: tuple[RawFile, ...] = (
     TABLE1,
@@ -287,6 +346,7 @@ RAW_FILES: tuple[RawFile, ...] = (
     TABLE7,
     ECONOMIC_EVENTS,
     TRADE,
+    *TRADE_SOURCES,
 )
 
 BY_NAME = {f.name: f for f in RAW_FILES}  # one entry per table of schema raw

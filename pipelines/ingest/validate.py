@@ -36,7 +36,8 @@ from pipelines.ingest.files import (
     sidecar_path,
     table_files,
 )
-from pipelines.ingest.specs import BY_NAME, RAW_FILES, TRADE, Column, RawFile
+from pipelines.ingest.partners import unmapped_label
+from pipelines.ingest.specs import BY_NAME, RAW_FILES, Column, RawFile
 from pipelines.lib.duck import connect
 
 __all__ = [  # pass 1 lives in pipelines.ingest.files; its names are used from here too
@@ -179,6 +180,10 @@ def validate_and_load(
     """Validate ``spec``'s file under ``raw_dir`` and (re)create ``<schema>.<spec.name>`` from it, or
     with ``append`` add its rows (the next release file of a per-release table)."""
     check_release_name(spec)
+    if spec.format == "sdmx_json":
+        from pipelines.ingest.responses import load_response
+
+        return load_response(con, spec, raw_dir, schema=schema)
     label = f"raw/{spec.filename}"
     path = resolve_raw_path(raw_dir, spec.filename)
     sha, first_line = check_bytes(path, label)
@@ -190,8 +195,9 @@ def validate_and_load(
     _check_keys(con, spec, label, tmp)
     if spec.release is not None:
         _check_release_column(con, spec, label, tmp)
-    if spec.name == TRADE.name:
-        _check_partner_names(con, label, tmp)
+    unmapped = unmapped_label(con, spec, tmp)  # every trade source's partner labels
+    if unmapped:
+        raise RawInputError(label, unmapped[2], unmapped[0], unmapped[1])
     typed = ", ".join(e for c in spec.columns for e in _typed_expr(c))
     con.execute(f"create schema if not exists {schema}")
     select = f"select {typed}, ?::varchar as _source_file, _line::bigint as _source_line from {tmp}"
@@ -299,25 +305,6 @@ def _check_release_column(con: duckdb.DuckDBPyConnection, spec: RawFile, label: 
             f"(each release has its own file, {spec.label})",
             int(other[0]),
             f'"{col.name}" ({spec.header.index(col.name) + 1})',
-        )
-
-
-def _check_partner_names(con: duckdb.DuckDBPyConnection, label: str, tmp: str) -> None:
-    """Every row label of the bureau's tables is a partner the dbt seed maps."""
-    names = known_partner_names(project_root())
-    con.execute("create or replace temp table _known_partners (name varchar)")
-    con.executemany("insert into _known_partners values (?)", [[x] for x in sorted(names)])
-    unknown = con.execute(
-        f"select _line, name from {tmp} where name not in (select name from _known_partners) "
-        f"order by _line limit 1"
-    ).fetchone()
-    if unknown:
-        raise RawInputError(
-            label,
-            f"unknown partner name {unknown[1]!r}: add it to dbt_project/seeds/partner_names.csv "
-            "(English name, ISO 3166 alpha-3 code, aggregate flag)",
-            int(unknown[0]),
-            '"name"',
         )
 
 
