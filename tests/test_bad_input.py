@@ -15,6 +15,7 @@ test of this module when the whole corpus ran.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import shutil
@@ -45,6 +46,12 @@ EVENTS = "paper_economic_events.csv"
 RELEASES = [f.filename for f in TRADE_SPEC.files(REPO / "raw")]
 TRADE = RELEASES[0]
 TRADE_PATTERN = TRADE_SPEC.label.removeprefix("raw/")
+# the other trade sources, by what raw/ holds (the WITS file names carry their download date)
+WITS_X = next(p for p in sorted((REPO / "raw" / "un_comtrade").glob("*exports*.json"))).relative_to(
+    REPO / "raw"
+)
+WITS = str(WITS_X)
+PROCESSED = "bureau_processed/kz_exports_by_partner.csv"
 DOC = REPO / "docs" / "bad_input_cases.md"
 
 
@@ -196,6 +203,27 @@ def symlink_outside(raw: Path, filename: str, outside: Path) -> None:
     shutil.copy2(raw / filename, target)
     (raw / filename).unlink()
     (raw / filename).symlink_to(target)
+
+
+def edit_response(raw: Path, filename: str, old: str, new: str, *, resign: bool = True) -> None:
+    """Replace the first ``old`` in an API response by ``new``; with ``resign`` also record the new
+    bytes' sha256 in its sidecar, as a new download would (so that the parser sees the damage)."""
+    path = raw / filename
+    data = path.read_bytes()
+    assert old.encode() in data, old
+    data = data.replace(old.encode(), new.encode(), 1)
+    path.write_bytes(data)
+    if resign:
+        side = path.with_name(path.name.removesuffix(".json") + ".meta.yml")
+        text = side.read_text(encoding="utf-8")
+        before = next(ln for ln in text.splitlines() if ln.startswith("sha256: "))
+        side.write_text(text.replace(before, f"sha256: {hashlib.sha256(data).hexdigest()}"), encoding="utf-8")
+
+
+def truncate_response(raw: Path, filename: str) -> None:
+    path = raw / filename
+    data = path.read_bytes()
+    edit_response(raw, filename, data.decode()[len(data) // 2 :], "")
 
 
 # ---- the corpus ---------------------------------------------------------------------------------------------
@@ -474,6 +502,79 @@ CASES: list[Case] = [
         lambda r, o: remove_release_files(r),
         TRADE_PATTERN,
         "no release file: expected at least one raw/" + TRADE_PATTERN,
+    ),
+    Case(
+        "sdmx-truncated",
+        "an API response cut off half-way (truncated download)",
+        lambda r, o: truncate_response(r, WITS),
+        WITS,
+        "(truncated response?)",
+    ),
+    Case(
+        "sdmx-sha256-mismatch",
+        "an API response that is not the bytes its sidecar's sha256 records",
+        lambda r, o: edit_response(
+            r, WITS, '"observations":{"0":[76653.097,0]}', '"observations":{"0":[76653.098,0]}', resign=False
+        ),
+        WITS,
+        "but its sidecar records",
+    ),
+    Case(
+        "sdmx-observation-index",
+        "an observation index outside the file's own TIME_PERIOD list",
+        lambda r, o: edit_response(
+            r, WITS, '"observations":{"0":[76653.097,0]}', '"observations":{"99":[76653.097,0]}'
+        ),
+        WITS,
+        'JSON path $.dataSets[0].series["0:0:0:0:0"].observations["99"]: observation index \'99\' is not an index of TIME_PERIOD',
+    ),
+    Case(
+        "sdmx-value-not-a-number",
+        "an observation value that is a string, not a number",
+        lambda r, o: edit_response(
+            r, WITS, '"observations":{"0":[76653.097,0]}', '"observations":{"0":["76653.097",0]}'
+        ),
+        WITS,
+        'JSON path $.dataSets[0].series["0:0:0:0:0"].observations["0"][0]: expected a number (thousand USD)',
+    ),
+    Case(
+        "sdmx-year-malformed",
+        "a TIME_PERIOD value that is not a year",
+        lambda r, o: edit_response(r, WITS, '"id":"2010","name":"2010"}', '"id":"20x0","name":"2010"}'),
+        WITS,
+        "JSON path $.structure.dimensions.observation[0].values[0].id: '20x0' is not a year (YYYY)",
+    ),
+    Case(
+        "sdmx-unknown-partner",
+        "a WITS partner code the partner dimension does not know",
+        lambda r, o: edit_response(r, WITS, '{"id":"ABW","name":"Aruba"}', '{"id":"XAB","name":"Atlantis"}'),
+        WITS,
+        "JSON path $.structure.dimensions.series[2].values[0].id: unknown partner 'XAB' (Atlantis): add it to dbt_project/seeds/partner_wits_codes.csv",
+    ),
+    Case(
+        "sdmx-dimension-missing",
+        "a response without the PARTNER dimension",
+        lambda r, o: edit_response(r, WITS, '"id":"PARTNER"', '"id":"COUNTERPART"'),
+        WITS,
+        "JSON path $.structure.dimensions.series: lacks the dimension(s) PARTNER",
+    ),
+    Case(
+        "processed-unknown-partner",
+        "an unknown partner name in the processed bureau figures",
+        lambda r, o: set_cell(r, PROCESSED, 3, "item_name", "Атлантида"),
+        PROCESSED,
+        "unknown partner name 'Атлантида': add it to dbt_project/seeds/partner_names.csv",
+        line=3,
+        column='"item_name"',
+    ),
+    Case(
+        "processed-code-disagrees",
+        "a partner code of the processed figures that disagrees with the partner dimension",
+        lambda r, o: set_cell(r, PROCESSED, 3, "item_code", "BLX"),
+        PROCESSED,
+        "partner code 'BLX' disagrees with the partner dimension",
+        line=3,
+        column='"item_code"',
     ),
     Case(
         "symlink-outside-raw",

@@ -39,10 +39,14 @@ def test_partner_keys_are_unique() -> None:
     assert len(keys) == len(set(keys))
 
 
-@pytest.mark.parametrize("row", [r for r in PARTNERS.values() if r["partner_iso3"]], ids=lambda r: r["partner_key"])
+@pytest.mark.parametrize(
+    "row", [r for r in PARTNERS.values() if r["partner_iso3"]], ids=lambda r: r["partner_key"]
+)
 def test_iso_code_and_name_are_iso_3166(row: dict[str, str]) -> None:
     country, withdrawn = _iso(row["partner_iso3"])
-    assert country is not None, f"{row['partner_iso3']} is not an ISO 3166 alpha-3 code (current or withdrawn)"
+    assert country is not None, (
+        f"{row['partner_iso3']} is not an ISO 3166 alpha-3 code (current or withdrawn)"
+    )
     assert row["partner_name_en"] == country.name  # type: ignore[attr-defined]
     assert row["partner_key"] == row["partner_iso3"]
     assert row["is_aggregate"] == "false"
@@ -68,9 +72,14 @@ def test_unions_are_subsets() -> None:
 def test_every_bureau_spelling_maps_onto_the_dimension() -> None:
     for row in NAMES:
         key = row["iso3"] or row["name_en"]
-        assert key in PARTNERS, f"partner_names: {row['name_ru']!r} -> {key!r} is not in partner_attributes.csv"
+        assert key in PARTNERS, (
+            f"partner_names: {row['name_ru']!r} -> {key!r} is not in partner_attributes.csv"
+        )
         partner = PARTNERS[key]
-        assert (row["name_en"], row["is_aggregate"]) == (partner["partner_name_en"], partner["is_aggregate"]), row
+        assert (row["name_en"], row["is_aggregate"]) == (
+            partner["partner_name_en"],
+            partner["is_aggregate"],
+        ), row
         assert row["aggregate_kind"] == partner["aggregate_kind"], row
 
 

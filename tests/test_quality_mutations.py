@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from conftest import BuiltWarehouse
 
-from pipelines.audit.quality.gate import FAILED, run_gate
+from pipelines.audit.quality.gate import FAILED, WARNED, run_gate
 from pipelines.audit.quality.spec import Catalog, load_catalog
 
 T1 = "demography.population_by_ethnicity"
@@ -28,6 +28,7 @@ KT = "education.k_university_exchange_totals"
 T5 = "education.turkic_studies_departments"
 P = "trade.kazakhstan_trade_by_partner"
 KR = "trade.kazakhstan_korea_trade"
+R = "trade.source_reconciliation"
 pytestmark = pytest.mark.e2e  # mutates copies of the session's reference build
 
 PERIOD_ENUM = (
@@ -46,6 +47,11 @@ def dup(table: str, where: str) -> str:
 
 def upd(table: str, assignment: str, where: str) -> str:
     return f"update {table} set {assignment} where {where}"
+
+
+def first(table: str, where: str) -> str:
+    """A condition selecting the first row (by rowid) of ``table`` that meets ``where``."""
+    return f"rowid = (select min(rowid) from {table} where {where})"
 
 
 T3_CELL = "year = 2013 and category = 'married_immigrants' and sex = 'male'"
@@ -281,6 +287,27 @@ MUTATIONS: dict[str, tuple[str, ...]] = {
     "korea_trade_types#4": (retype(KR, "balance_kusd", "cast(balance_kusd as bigint)"),),
     "korea_trade_types#5": (retype(KR, "korea_rank_by_turnover", "cast(korea_rank_by_turnover as double)"),),
     "korea_trade_types#6": (retype(KR, "source_ref", "length(source_ref)"),),
+    # ---------------------------------------------------------------- trade: the sources reconciled
+    "trade_sources_agree#0": (upd(R, "status = 'differs'", first(R, "status = 'agrees'")),),
+    "trade_reconciliation_consistent#0": (upd(R, "status = 'agrees'", first(R, "status = 'known_gap'")),),
+    "trade_reconciliation_consistent#1": (
+        f"delete from {R} where (year, source_b) = (select (min(year), any_value(source_b)) from {R}"
+        " where source_a = 'bureau_release' and source_b = 'bureau_processed')",
+    ),
+    "trade_source_gaps_registered#0": (
+        upd(R, "status = 'known_gap', known_gap_ids = 'x'", first(R, "status = 'agrees'")),
+    ),
+    "trade_source_gaps_registered#1": (
+        upd(
+            R,
+            "status = 'agrees'",
+            "contains(known_gap_ids, (select min(gap_id) from reference.known_source_gaps))",
+        ),
+    ),
+    "trade_source_preferred#0": (
+        upd(P, "source = 'un_comtrade'", f"year = (select max(year) from {P} where source = 'bureau_release')"),
+    ),
+    "trade_source_preferred#1": (f"delete from {P} where year = (select min(year) from {P})",),
 }
 
 
@@ -326,4 +353,7 @@ def test_mutation_makes_expectation_fail(key: str, marts_db: Path, catalog: Cata
     assert not target.success, (
         f"{key} ({target.spec.type} {target.spec.kwargs}) still passes: {target.observed}"
     )
-    assert result.status == FAILED and result.severity == "ERROR", result.summary
+    if rule.warn_only:  # reports, never blocks
+        assert result.status == WARNED and result.severity == "WARN", result.summary
+    else:
+        assert result.status == FAILED and result.severity == "ERROR", result.summary

@@ -359,7 +359,9 @@ def evaluate_rule(
             and all(r.register_status == KNOWN for r in o.failing_rows)
             for o in failing
         )
-        status = WARNED if covered else FAILED
+        # a warn-only rule reports what it finds, unless it could not be evaluated at all
+        reported = rule.warn_only and all(o.exception is None for o in failing)
+        status = WARNED if covered or reported else FAILED
     return RuleOutcome(
         rule=rule,
         status=status,
@@ -384,7 +386,9 @@ def _summary(
         observed = "; ".join(dict.fromkeys(o.observed for o in failing))
         rows = [r for o in failing for r in o.failing_rows]
         known = sum(r.register_status == KNOWN for r in rows)
-        if status == WARNED:
+        if status == WARNED and rule.warn_only:
+            text = f"reported (warn-only rule): {observed}"
+        elif status == WARNED:
             text = f"{known} registered paper discrepanc{'y' if known == 1 else 'ies'}: {observed}"
         else:
             text = observed

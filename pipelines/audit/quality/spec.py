@@ -100,6 +100,12 @@ class Rule:
     paper_table: str
     description: str
     expectations: tuple[ExpectationSpec, ...]
+    # "warn": the rule reports (e.g. the registered source gaps) but never blocks publishing
+    severity: str = "error"
+
+    @property
+    def warn_only(self) -> bool:
+        return self.severity == "warn"
 
     @property
     def asset_path(self) -> str:
@@ -245,6 +251,8 @@ def load_suites(root: Path, batches: dict[str, Batch]) -> tuple[dict[str, Rule],
                 raise QualitySpecError(f"{where}: unknown batch {info.get('batch')!r}")
             if not exps[rid]:
                 raise QualitySpecError(f"{where}: has no expectations")
+            if info.get("severity", "error") not in ("error", "warn"):
+                raise QualitySpecError(f"{where}: severity is 'error' (default) or 'warn'")
             rules[rid] = Rule(
                 id=rid,
                 suite=suite,
@@ -253,6 +261,7 @@ def load_suites(root: Path, batches: dict[str, Batch]) -> tuple[dict[str, Rule],
                 paper_table=str(info.get("paper_table", "")),
                 description=str(info.get("description", "")),
                 expectations=tuple(exps[rid]),
+                severity=str(info.get("severity", "error")),
             )
     return rules, suites
 
