@@ -20,7 +20,9 @@ from pipelines.ingest.sdmx import parse
 
 RAW = REPO / "raw"
 # ../shared/sources beside the clone (or beside the directory of clones)
-SHARED = next((p / "shared" / "sources" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()), REPO)
+SHARED = next(
+    (p / "shared" / "sources" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()), REPO
+)
 RESPONSES = sorted((RAW / "un_comtrade").glob("*.json"))
 PROCESSED = sorted((RAW / "bureau_processed").glob("*.csv"))
 
