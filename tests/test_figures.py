@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.audit import figures as F
+from pipelines.audit import trade_figures
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NOT_DRAWN = {
@@ -33,9 +34,9 @@ def test_missing_marts_give_records_not_errors(tmp_path: Path) -> None:
     assert names == [
         "paper_figure_1_ethnic_korean_immigrants",
         "paper_figure_2_naturalization",
-        *[n for n, _ in F.RENDERERS[:1]],
+        *[n for n, _ in F.RENDERERS[:2]],
         "paper_figure_4_korea_trade_with_kazakhstan",
-        *[n for n, _ in F.RENDERERS[1:]],
+        *[n for n, _ in F.RENDERERS[2:]],
     ]
     assert all(f.path is None and f.caption.startswith("Not drawn:") for f in figures)
     assert not list((tmp_path / "figs").glob("*.png"))
@@ -73,18 +74,33 @@ def test_figures_without_numbers_are_records_saying_why(rendered: tuple[list[F.F
 
 
 @pytest.mark.e2e
-def test_figure_3_covers_the_bureau_years(
-    built_warehouse: Any, rendered: tuple[list[F.Figure], float]
+def test_figure_3_covers_the_papers_period_and_every_year_with_its_source(
+    rendered: tuple[list[F.Figure], float], built_warehouse: Any
 ) -> None:
     figures, _ = rendered
+    by_name = {f.name: f for f in figures}
     with duckdb.connect(str(built_warehouse.published), read_only=True) as con:
-        first, last, first_release, last_release = con.execute(
-            "select min(year), max(year), min(release), max(release) from trade.kazakhstan_korea_trade"
-        ).fetchone()  # type: ignore[misc]
-    fig3 = next(f for f in figures if f.name == "paper_figure_3_kazakhstan_trade_with_korea")
-    assert fig3.coverage == f"{first}-{last}"
-    assert "Bureau of National Statistics" in fig3.caption and f"years before {first}" in fig3.caption
-    assert f"releases {first_release}-{last_release}," in fig3.source
+        period = con.execute(
+            "select min(year), max(year) from (select year from migration.kazakhstani_citizens_in_korea "
+            "union all select year from migration.ethnic_korean_arrivals_f4)"
+        ).fetchone()
+        span = con.execute("select min(year), max(year) from trade.kazakhstan_korea_trade").fetchone()
+        sources = con.execute(
+            "select distinct source from trade.kazakhstan_korea_trade where year between ? and ?",
+            list(period),
+        ).fetchall()
+        gap_years = con.execute(
+            "select distinct year from trade.source_reconciliation where partner_iso3 = 'KOR' "
+            "and status = 'known_gap' order by year"
+        ).fetchall()
+    fig3 = by_name["paper_figure_3_kazakhstan_trade_with_korea"]
+    assert fig3.coverage == f"{period[0]}-{period[1]}"
+    for (source,) in sources:  # every source of the paper's period is named in the caption
+        assert trade_figures.SOURCE_LABELS[source] in fig3.caption
+    full = by_name["kazakhstan_trade_with_korea_all_years"]
+    assert full.coverage == f"{span[0]}-{span[1]}"
+    assert gap_years and "registered source gap" in full.caption
+    assert all(str(y) in full.caption for (y,) in gap_years)  # the gap is shown, not hidden
     table4 = next(f for f in figures if f.name == "table4_f4_arrivals_by_sex")
     assert table4.coverage == "2010-2019" and "2019 printed as a total only" in table4.caption
 

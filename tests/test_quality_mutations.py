@@ -305,7 +305,9 @@ MUTATIONS: dict[str, tuple[str, ...]] = {
         ),
     ),
     "trade_source_preferred#0": (
-        upd(P, "source = 'un_comtrade'", f"year = (select max(year) from {P} where source = 'bureau_release')"),
+        upd(
+            P, "source = 'un_comtrade'", f"year = (select max(year) from {P} where source = 'bureau_release')"
+        ),
     ),
     "trade_source_preferred#1": (f"delete from {P} where year = (select min(year) from {P})",),
 }

@@ -3,8 +3,8 @@
 ``render_figures(con, out_dir)`` returns one :class:`Figure` per chart: name, path and a caption
 naming source and coverage. The paper's Figures 1, 2 and 4 print no numbers in the text and the
 warehouse holds none of their data, so they are not drawn; each still gets a record (``path`` None)
-whose caption says why. Figure 3 is redrawn from the statistics bureau's releases for the years they
-cover (read from the warehouse, like every coverage in a caption), not the paper's own period.
+whose caption says why. Figure 3 is redrawn over the paper's period and over every year any trade
+source covers, the source of each year marked (:mod:`pipelines.audit.trade_figures`).
 
 matplotlib is imported inside :func:`render_figures` (Agg backend, no pyplot), so importing this
 module is cheap; rendering all charts takes well under a second on the warehouse.
@@ -18,15 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from pipelines.audit.trade_figures import figure_3_all_years, figure_3_paper_period
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure as MplFigure
 
 PAPER = "Oh & Zholamanova (2021)"
-BUREAU = (
-    "Bureau of National Statistics of the Republic of Kazakhstan (formerly the Committee on Statistics), "
-    "foreign trade by partner, January-December releases{releases}, latest release per year"
-)
 DPI = 100
 SIZE = (8.0, 4.5)
 
@@ -113,60 +111,13 @@ def paper_figure_4() -> Figure:
         "paper_figure_4_korea_trade_with_kazakhstan",
         "Not drawn: the paper's Figure 4 (Korea's Imports to and Exports from Kazakhstan, KOTRA) prints no "
         "numbers in the text, and Korea's own trade statistics are not in the warehouse. Its mirror, "
-        "Kazakhstan's trade with Korea from the bureau's releases, is "
+        "Kazakhstan's trade with Korea, is "
         "paper_figure_3_kazakhstan_trade_with_korea.",
         "Korea Trade-Investment Promotion Agency (as cited by the paper)",
     )
 
 
 # --------------------------------------------------------------------------- drawn
-
-
-def paper_figure_3(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Figure:
-    name = "paper_figure_3_kazakhstan_trade_with_korea"
-    rows = _rows(
-        con,
-        "select year, exports_to_korea_kusd, imports_from_korea_kusd, release "
-        "from trade.kazakhstan_korea_trade order by year",
-    )
-    if not rows:
-        return _not_drawn(
-            name, "Not drawn: trade.kazakhstan_korea_trade is empty.", BUREAU.format(releases="")
-        )
-    releases = sorted({int(r[3]) for r in rows})
-    source = BUREAU.format(
-        releases=f" {releases[0]}-{releases[-1]}" if len(releases) > 1 else f" {releases[0]}"
-    )
-    years = [int(r[0]) for r in rows]
-    exports = [float(r[1] or 0) / 1000 for r in rows]
-    imports = [float(r[2] or 0) / 1000 for r in rows]
-    coverage = f"{years[0]}-{years[-1]}"
-    fig, ax = _new_figure()
-    width = 0.38
-    ax.bar(
-        [y - width / 2 for y in years], exports, width, label="Kazakhstan's exports to Korea", color="#1f77b4"
-    )
-    ax.bar(
-        [y + width / 2 for y in years],
-        imports,
-        width,
-        label="Kazakhstan's imports from Korea",
-        color="#ff7f0e",
-    )
-    ax.set_xticks(years)
-    ax.set_ylabel("million US dollars")
-    _thousands(ax)
-    ax.set_title(f"Kazakhstan's trade with the Republic of Korea, {coverage} (the paper's Figure 3, redrawn)")
-    ax.legend(frameon=False)
-    caption = (
-        f"Kazakhstan's exports to and imports from the Republic of Korea, {coverage}, million US dollars "
-        "(the paper's unit is thousand US dollars). Redraws the paper's Figure 3 for the years the bureau's "
-        f"releases cover; the paper's values for the years before {years[0]} are printed nowhere and are not "
-        "in the warehouse, and its Figure 3 (an image) may differ where the years overlap. "
-        f"Source: {source} (trade.kazakhstan_korea_trade)."
-    )
-    path = _save(fig, out_dir, name, f"Source: {source}.")
-    return Figure(name, path, caption, source, coverage)
 
 
 def table1_population_trends(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Figure:
@@ -328,7 +279,8 @@ def table4_f4_arrivals(con: duckdb.DuckDBPyConnection, out_dir: Path) -> Figure:
 
 Renderer = Callable[[duckdb.DuckDBPyConnection, Path], Figure]
 RENDERERS: Sequence[tuple[str, Renderer]] = (
-    ("paper_figure_3_kazakhstan_trade_with_korea", paper_figure_3),
+    ("paper_figure_3_kazakhstan_trade_with_korea", figure_3_paper_period),
+    ("kazakhstan_trade_with_korea_all_years", figure_3_all_years),
     ("table1_ethnic_groups_index", table1_population_trends),
     ("table2_korean_population_and_share", table2_korean_population),
     ("table3_kazakhstani_citizens_by_category", table3_citizens),
@@ -343,7 +295,7 @@ def render_figures(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Figure
     out_dir.mkdir(parents=True, exist_ok=True)
     figures = [paper_figure_1(), paper_figure_2()]
     drawn = [_render_one(name, render, con, out_dir) for name, render in RENDERERS]
-    figures += [drawn[0], paper_figure_4(), *drawn[1:]]
+    figures += [*drawn[:2], paper_figure_4(), *drawn[2:]]
     return figures
 
 

@@ -35,6 +35,14 @@ korea_trade as (
 
 ),
 
+trade_totals as (
+
+    select year, turnover_kusd as kazakhstan_turnover_kusd
+    from {{ ref('kazakhstan_trade_by_partner') }}
+    where aggregate_kind = 'total'
+
+),
+
 domain_years as (
 
     select year from diaspora
@@ -103,6 +111,9 @@ final as (
         korea_trade.turnover_kusd as korea_turnover_kusd,
         korea_trade.balance_kusd as korea_balance_kusd,
         korea_trade.korea_rank_by_turnover,
+        korea_trade.source as korea_trade_source,
+        korea_trade.korea_turnover_share_pct,
+        trade_totals.kazakhstan_turnover_kusd,
         -- where the year's figures are printed
         nullif(concat_ws(
             '; ',
@@ -123,6 +134,8 @@ final as (
         on years.year = h_wide.year
     left join korea_trade
         on years.year = korea_trade.year
+    left join trade_totals
+        on years.year = trade_totals.year
     order by years.year
 
 )
