@@ -17,13 +17,23 @@ bureau as (
 bureau_long as (
 
     select
-        year, partner_key, 'exports' as flow, 'bureau_release' as source,
-        cast(exports_kusd as decimal(24, 6)) as value_kusd, partner_name_ru as label, source_ref
+        year,
+        partner_key,
+        'exports' as flow,
+        'bureau_release' as source,
+        cast(exports_kusd as decimal(24, 6)) as value_kusd,
+        partner_name_ru as source_label,
+        source_ref
     from bureau
     union all
     select
-        year, partner_key, 'imports', 'bureau_release',
-        cast(imports_kusd as decimal(24, 6)), partner_name_ru, source_ref
+        year,
+        partner_key,
+        'imports' as flow,
+        'bureau_release' as source,
+        cast(imports_kusd as decimal(24, 6)) as value_kusd,
+        partner_name_ru as source_label,
+        source_ref
     from bureau
 
 ),
@@ -32,15 +42,15 @@ processed as (
 
     select
         processed.year,
-        coalesce(names.iso3, names.name_en) as partner_key,
+        coalesce(spellings.iso3, spellings.name_en) as partner_key,
         processed.flow,
         'bureau_processed' as source,
         processed.value_kusd,
-        processed.name_ru as label,
+        processed.name_ru as source_label,
         processed.source_ref
     from {{ ref('stg_bureau_processed__trade_by_partner') }} as processed
-    left join {{ ref('partner_names') }} as names
-        on processed.name_ru = names.name_ru
+    left join {{ ref('partner_names') }} as spellings
+        on processed.name_ru = spellings.name_ru
 
 ),
 
@@ -52,7 +62,7 @@ comtrade as (
         comtrade.flow,
         'un_comtrade' as source,
         comtrade.value_kusd,
-        comtrade.wits_code as label,
+        comtrade.wits_code as source_label,
         comtrade.source_ref
     from {{ ref('stg_un_comtrade__trade_by_partner') }} as comtrade
     left join {{ ref('partner_wits_codes') }} as codes
@@ -85,7 +95,7 @@ final as (
         case unioned.source when 'bureau_release' then 1 when 'bureau_processed' then 2 else 3 end
             as source_preference,
         unioned.value_kusd,
-        unioned.label as source_label,
+        unioned.source_label,
         unioned.source_ref
     from unioned
     left join {{ ref('partner_attributes') }} as partners

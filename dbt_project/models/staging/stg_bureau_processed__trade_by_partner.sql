@@ -4,13 +4,19 @@ with
 
 exports as (
 
-    select *, 'exports' as flow from {{ source('raw', 'bureau_processed_exports_by_partner') }}
+    select
+        *,
+        'exports' as flow
+    from {{ source('raw', 'bureau_processed_exports_by_partner') }}
 
 ),
 
 imports as (
 
-    select *, 'imports' as flow from {{ source('raw', 'bureau_processed_imports_by_partner') }}
+    select
+        *,
+        'imports' as flow
+    from {{ source('raw', 'bureau_processed_imports_by_partner') }}
 
 ),
 
@@ -33,8 +39,8 @@ final as (
         transformation,
         cast(value as decimal(24, 6)) as value_kusd,
         'Processed bureau figures (makenerzhan-gif/kazakhstan-economic-data), ' || _source_file
-            || ', line ' || _source_line || ' (' || item_code || ' "' || item_name || '", '
-            || strftime(date, '%Y-%m-%d') || ')' as source_ref,
+        || ', line ' || _source_line || ' (' || item_code || ' "' || item_name || '", '
+        || strftime(date, '%Y-%m-%d') || ')' as source_ref,
         _source_file as source_file,
         _source_line as source_line
     from unioned

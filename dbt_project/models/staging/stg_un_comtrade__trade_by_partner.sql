@@ -6,13 +6,19 @@ with
 
 exports as (
 
-    select *, 'exports' as flow from {{ source('raw', 'un_comtrade_exports_by_partner') }}
+    select
+        *,
+        'exports' as flow
+    from {{ source('raw', 'un_comtrade_exports_by_partner') }}
 
 ),
 
 imports as (
 
-    select *, 'imports' as flow from {{ source('raw', 'un_comtrade_imports_by_partner') }}
+    select
+        *,
+        'imports' as flow
+    from {{ source('raw', 'un_comtrade_imports_by_partner') }}
 
 ),
 
@@ -36,7 +42,7 @@ final as (
         cast(value_kusd as decimal(24, 6)) as value_kusd,
         value_printed,
         'UN Comtrade via WITS, ' || indicator || ', ' || _source_file || ' ' || json_path
-            || ' (partner ' || partner_code || ', ' || year || ')' as source_ref,
+        || ' (partner ' || partner_code || ', ' || year || ')' as source_ref,
         _source_file as source_file,
         json_path
     from unioned

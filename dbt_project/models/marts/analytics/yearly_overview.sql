@@ -37,7 +37,9 @@ korea_trade as (
 
 trade_totals as (
 
-    select year, turnover_kusd as kazakhstan_turnover_kusd
+    select
+        year,
+        turnover_kusd as kazakhstan_turnover_kusd
     from {{ ref('kazakhstan_trade_by_partner') }}
     where aggregate_kind = 'total'
 

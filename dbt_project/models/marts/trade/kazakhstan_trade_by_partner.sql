@@ -92,9 +92,14 @@ other_rows as (
 
     select
         other_pivot.*,
-        cast(coalesce(exports_kusd, 0) + coalesce(imports_kusd, 0) as decimal(20, 5)) as turnover_kusd,
-        max(exports_kusd) filter (where aggregate_kind = 'total') over (partition by year) as total_exports,
-        max(imports_kusd) filter (where aggregate_kind = 'total') over (partition by year) as total_imports
+        cast(coalesce(other_pivot.exports_kusd, 0) + coalesce(other_pivot.imports_kusd, 0) as decimal(20, 5))
+            as turnover_kusd,
+        max(other_pivot.exports_kusd) filter (where other_pivot.aggregate_kind = 'total')
+            over (partition by other_pivot.year)
+            as total_exports,
+        max(other_pivot.imports_kusd) filter (where other_pivot.aggregate_kind = 'total')
+            over (partition by other_pivot.year)
+            as total_imports
     from other_pivot
 
 ),
@@ -158,4 +163,4 @@ select
     source,
     source_ref
 from final
-order by year, row_no nulls last, is_aggregate desc, partner_key
+order by year asc, row_no asc nulls last, is_aggregate desc, partner_key asc

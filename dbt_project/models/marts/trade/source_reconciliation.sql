@@ -21,7 +21,11 @@ gaps as (
 
 source_years as (
 
-    select distinct year, source, source_preference from candidates
+    select distinct
+        year,
+        source,
+        source_preference
+    from candidates
 
 ),
 
@@ -40,7 +44,12 @@ pairs as (
 
 side_a as (
 
-    select pairs.*, candidates.partner_key, candidates.flow, candidates.value_kusd, candidates.source_ref
+    select
+        pairs.*,
+        candidates.partner_key,
+        candidates.flow,
+        candidates.value_kusd,
+        candidates.source_ref
     from pairs
     inner join candidates
         on pairs.year = candidates.year
@@ -50,7 +59,12 @@ side_a as (
 
 side_b as (
 
-    select pairs.*, candidates.partner_key, candidates.flow, candidates.value_kusd, candidates.source_ref
+    select
+        pairs.*,
+        candidates.partner_key,
+        candidates.flow,
+        candidates.value_kusd,
+        candidates.source_ref
     from pairs
     inner join candidates
         on pairs.year = candidates.year
@@ -91,9 +105,11 @@ comparable as (
     from joined
     inner join {{ ref('partner_attributes') }} as partners
         on joined.partner_key = partners.partner_key
-    where (not partners.is_aggregate
-            or (partners.aggregate_kind = 'total' and source_ref_a is not null and source_ref_b is not null))
-        and (value_a_kusd is not null or value_b_kusd is not null)
+    where (
+        not partners.is_aggregate
+        or (partners.aggregate_kind = 'total' and joined.source_ref_a is not null and joined.source_ref_b is not null)
+    )
+    and (joined.value_a_kusd is not null or joined.value_b_kusd is not null)
 
 ),
 
@@ -103,7 +119,7 @@ measured as (
         *,
         cast(coalesce(value_a_kusd, 0) - coalesce(value_b_kusd, 0) as decimal(24, 6)) as difference_kusd,
         {{ printed_unit('value_a_kusd', "case when source_a = 'un_comtrade' then 0.001 else 0.00001 end") }}
-            + {{ printed_unit('value_b_kusd', "case when source_b = 'un_comtrade' then 0.001 else 0.00001 end") }}
+        + {{ printed_unit('value_b_kusd', "case when source_b = 'un_comtrade' then 0.001 else 0.00001 end") }}
             as tolerance_kusd
     from comparable
 
@@ -146,8 +162,10 @@ final as (
         measured.source_b,
         measured.value_b_kusd,
         measured.difference_kusd,
-        cast(measured.difference_kusd / nullif(greatest(abs(coalesce(measured.value_a_kusd, 0)),
-            abs(coalesce(measured.value_b_kusd, 0))), 0) as double) as relative_difference,
+        cast(measured.difference_kusd / nullif(greatest(
+            abs(coalesce(measured.value_a_kusd, 0)),
+            abs(coalesce(measured.value_b_kusd, 0))
+        ), 0) as double) as relative_difference,
         cast(measured.tolerance_kusd as decimal(24, 6)) as tolerance_kusd,
         case
             when abs(measured.difference_kusd) <= measured.tolerance_kusd then 'agrees'
