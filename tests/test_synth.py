@@ -107,7 +107,7 @@ def test_synth_copies_paper_tables_and_the_trade_sidecar(tmp_path: Path) -> None
     for f in RAW_FILES:
         if f is TRADE:
             continue
-        side = f.filename.removesuffix(".csv") + ".meta.yml"
+        side = f.filename.removesuffix(".csv").removesuffix(".json") + ".meta.yml"
         assert (out / side).read_bytes() == (RAW / side).read_bytes()
         assert (out / f.filename).read_bytes() == (RAW / f.filename).read_bytes()
     real = yaml.safe_load(sidecar_path(RAW / synth.release_files(RAW)[-1].filename).read_text("utf-8"))
