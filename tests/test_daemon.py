@@ -55,7 +55,9 @@ INTERVAL = 2  # seconds between sensor evaluations
 QUIET = 8  # seconds raw/ must stay unchanged before the sensor builds
 # The burst lasts longer than the sensor interval of the code before the debounce (30 s), so that
 # sensor would have started a build per evaluation that saw a change.
-BURST_EDITS, BURST_GAP = 10, 4.0
+# The old sensor evaluated every 30 s: a burst of more than two of its intervals, started after
+# its first evaluation, always had it request builds while the edits were still coming.
+BURST_EDITS, BURST_GAP = 16, 4.0
 RUN_TIMEOUT = 900.0
 SCHEDULE_LEAD = 75  # seconds from the daemon's start to the schedule's one tick (at least)
 JOB = "warehouse_job"
@@ -113,6 +115,29 @@ class Scenario:
 
         with dg.DagsterInstance.from_config(str(self.home)) as instance:
             return instance.get_run_by_id(run_id)
+
+    def sensor_cursor(self, name: str) -> str | None:
+        """The cursor the daemon stored for sensor ``name`` (None before its first evaluation)."""
+        import dagster as dg
+        from dagster._core.scheduler.instigation import InstigatorType
+
+        with dg.DagsterInstance.from_config(str(self.home)) as instance:
+            states = instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+        for state in states:
+            data = state.instigator_data
+            if state.name == name and data is not None and getattr(data, "cursor", None):
+                return str(data.cursor)
+        return None
+
+    def created_at(self, run_id: str) -> float:
+        """When the run was created (requested), epoch seconds."""
+        import dagster as dg
+
+        with dg.DagsterInstance.from_config(str(self.home)) as instance:
+            record = instance.get_run_record_by_id(run_id)
+        assert record is not None
+        created = record.create_timestamp
+        return (created if created.tzinfo else created.replace(tzinfo=UTC)).timestamp()
 
     def finished(self, run_id: str) -> Any | None:
         run = self.run(run_id)
@@ -248,8 +273,10 @@ def test_a_burst_of_edits_starts_one_sensor_run_that_publishes(scenario: Scenari
     s.wait("no build to be running", lambda: True if not [r for r in s.runs() if not r.is_finished] else None)
     before = build_info(s.published)[0]
     known = {r.run_id for r in s.runs("dagster/sensor_name", SENSOR)}
+    s.wait("the sensor's first evaluation (its cursor)", lambda: s.sensor_cursor(SENSOR), timeout=300)
     for i in range(BURST_EDITS):
         _edit_sidecar(s.raw, i)
+        last_edit = time.time()
         time.sleep(BURST_GAP)
     burst_end = time.monotonic()
 
@@ -262,6 +289,11 @@ def test_a_burst_of_edits_starts_one_sensor_run_that_publishes(scenario: Scenari
     time.sleep(max(3 * INTERVAL, 35 - (time.monotonic() - burst_end)))
     runs = new_sensor_runs()
     assert [r.run_id for r in runs] == [first.run_id], f"{len(runs)} sensor runs for one burst of edits"
+    # requested once the files had been quiet, not while the edits were still coming
+    created = s.created_at(first.run_id)
+    assert created >= last_edit + QUIET - 1, (
+        f"the run was requested {created - last_edit:.1f} s after the last edit"
+    )
     assert done.status.value == "SUCCESS", s.log_tail()
     published = build_info(s.published)[0]
     assert published != before and published == s.published_build_of(first.run_id)
