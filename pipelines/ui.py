@@ -12,6 +12,7 @@ Dagster instance (``<warehouse>/.dagster``) as `kzkr build`, so its runs and che
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +41,11 @@ def main() -> None:
     host, port = ui_address()
     print(f"Dagster UI on http://{host}:{port}  (DAGSTER_HOME={home}; Ctrl-C to stop)", flush=True)
     os.chdir(PROJECT_ROOT)
+    # A shell starting `make ui &` (or nohup, or a service manager) hands it SIGINT ignored, and an
+    # ignored signal stays ignored across exec: `dg dev` and its webserver, daemon and code server
+    # would then never stop on Ctrl-C or on the SIGINT dg sends its children when told to stop.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
     os.execve(cmd[0], cmd, ui_environment(os.environ))
 
 
