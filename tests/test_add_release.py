@@ -178,7 +178,8 @@ def test_adding_a_release_publishes_its_year_and_make_test_checks_pass(tmp_path:
     env.pop("KZKR_WAREHOUSE_DIR")
     env["KZKR_DOCS_READONLY"] = "1"
     tests = subprocess.run(
-        [PYTEST, "-q", "-x", "-p", "no:cacheprovider", *DATA_TESTS],
+        # its own basetemp: a second session in the shared one would prune the outer session's tmp dirs
+        [PYTEST, "-q", "-x", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'nested'}", *DATA_TESTS],
         cwd=REPO,
         env=env,
         capture_output=True,
