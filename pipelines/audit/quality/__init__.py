@@ -7,8 +7,11 @@ Layout:
 - :mod:`pipelines.audit.quality.engine` runs the batch queries read-only in DuckDB and validates their rows
   with Great Expectations' pandas data source (imported lazily: it costs seconds).
 - :mod:`pipelines.audit.quality.gate` turns the validation results into one verdict per rule (passed /
-  warned / failed), matching failures against the register, and writes them into the build file.
-- :mod:`pipelines.audit.quality.report` renders the Markdown/HTML report and the terminal report.
+  warned / failed), matching failures against the register; :mod:`~pipelines.audit.quality.rows`
+  describes failing rows and observed values, :mod:`~pipelines.audit.quality.results` writes the
+  verdicts into the build file (both re-exported by ``gate``).
+- :mod:`pipelines.audit.quality.report` writes the report files and prints the terminal report;
+  :mod:`~pipelines.audit.quality.render` renders the Markdown/HTML report (re-exported by ``report``).
 
 Nothing here imports Great Expectations at module import time.
 """

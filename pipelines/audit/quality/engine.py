@@ -112,7 +112,6 @@ def validate_frames(
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         source = context.data_sources.add_pandas("kzkr_build")
         for bd, specs in todo:
-            by_key = {s.key: s for s in specs}
             configs = []
             for s in specs:
                 cfg = copy.deepcopy(s.config)
@@ -130,24 +129,30 @@ def validate_frames(
                 for s in specs:
                     results[s.key] = ValidationResult(s, False, exception=f"validation failed: {exc}")
                 continue
-            for r in validation.results:
-                key = (r.expectation_config.meta or {}).get("kzkr_key")
-                spec = by_key.get(str(key))
-                if spec is None:
-                    continue
-                message = exception_message(r.exception_info)
-                results[spec.key] = ValidationResult(
-                    spec,
-                    bool(r.success) and message is None,
-                    result=jsonable(dict(r.result or {})),
-                    exception=message,
-                )
-            for s in specs:
-                if s.key not in results:
-                    results[s.key] = ValidationResult(
-                        s, False, exception="Great Expectations returned no result"
-                    )
+            _collect_results(validation, specs, results)
     return results
+
+
+def _collect_results(
+    validation: Any, specs: list[ExpectationSpec], results: dict[str, ValidationResult]
+) -> None:
+    """Add GX's result of each expectation of one suite validation to ``results``, keyed by spec key."""
+    by_key = {s.key: s for s in specs}
+    for r in validation.results:
+        key = (r.expectation_config.meta or {}).get("kzkr_key")
+        spec = by_key.get(str(key))
+        if spec is None:
+            continue
+        message = exception_message(r.exception_info)
+        results[spec.key] = ValidationResult(
+            spec,
+            bool(r.success) and message is None,
+            result=jsonable(dict(r.result or {})),
+            exception=message,
+        )
+    for s in specs:
+        if s.key not in results:
+            results[s.key] = ValidationResult(s, False, exception="Great Expectations returned no result")
 
 
 def exception_message(info: Any) -> str | None:

@@ -9,53 +9,32 @@ rule warn too, so that the register is kept current.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from pipelines.audit.quality.engine import (
     BatchData,
     ValidationResult,
     fetch_batches,
-    jsonable,
     validate_frames,
 )
+from pipelines.audit.quality.results import CHECK_RESULTS_DDL as CHECK_RESULTS_DDL
+from pipelines.audit.quality.results import DISCREPANCIES_DDL as DISCREPANCIES_DDL
+from pipelines.audit.quality.results import MAX_ROWS_KEPT as MAX_ROWS_KEPT
+from pipelines.audit.quality.results import write_results as write_results
+from pipelines.audit.quality.rows import (
+    FailingRow,
+    describe_observed,
+    fmt_value,
+    rows_from_indices,
+    set_rows,
+)
 from pipelines.audit.quality.spec import Catalog, ExpectationSpec, RegisterEntry, Rule, load_catalog
-from pipelines.lib.numbers import fmt_number
 
 PASSED, WARNED, FAILED = "passed", "warned", "failed"
 KNOWN, UNREGISTERED, NOT_FOUND = "known", "unregistered", "not_found"
-MAX_ROWS_KEPT = 50
-
-
-@dataclass
-class FailingRow:
-    """A row (or a missing/unexpected value) an expectation did not accept."""
-
-    row_label: str
-    source_ref: str | None
-    values: dict[str, Any]
-    column_label: str | None = None
-    stated: float | None = None
-    computed: float | None = None
-    source_table: str | None = None
-    register_status: str | None = None  # known / unregistered, for stated-vs-computed rows
-    note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"row_label": self.row_label, "source_ref": self.source_ref}
-        if self.column_label is not None:
-            d["column_label"] = self.column_label
-        if self.source_table is not None:
-            d.update(stated=self.stated, computed=self.computed, register=self.register_status)
-        d.update(self.values)
-        if self.note:
-            d["note"] = self.note
-        return jsonable(d)
 
 
 @dataclass
@@ -152,129 +131,8 @@ class GateOutcome:
 # --------------------------------------------------------------------------------------------- evaluate
 
 
-def _num(value: Any) -> float | None:
-    v = jsonable(value)
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def _fmt(value: Any, *, sep: bool = True) -> str:
-    return fmt_number(jsonable(value), sep=sep)
-
-
-def _rows_from_indices(spec: ExpectationSpec, data: BatchData, indices: list[Any]) -> list[FailingRow]:
-    frame = data.frame
-    assert frame is not None
-    rows: list[FailingRow] = []
-    cols = [c for c in spec.columns if c in frame.columns]
-    for idx in indices:
-        try:
-            rec = frame.loc[idx]
-        except (KeyError, TypeError):
-            continue
-        values = {c: jsonable(rec[c]) for c in cols}
-        row = FailingRow(
-            row_label=str(rec.get("row_label")),
-            source_ref=jsonable(rec.get("source_ref")),
-            values=values,
-        )
-        d = spec.discrepancy
-        if d is not None:
-            row.row_label = str(jsonable(rec.get(d.row_label_column)))
-            row.source_ref = jsonable(rec.get(d.source_ref_column))
-            row.column_label = (
-                str(jsonable(rec.get(d.column_label_column))) if d.column_label_column else d.column_label
-            )
-            row.stated = _num(rec.get(d.stated_column))
-            row.computed = _num(rec.get(d.computed_column))
-            row.source_table = d.source_table
-        rows.append(row)
-    return rows
-
-
-def _set_rows(spec: ExpectationSpec, result: dict[str, Any], data: BatchData) -> list[FailingRow]:
-    """Missing / unexpected values of a distinct-values expectation as rows."""
-    rows = []
-    column = str(spec.kwargs.get("column", ""))
-    refs: dict[str, Any] = {}
-    if data.frame is not None and column in data.frame.columns:
-        for _, rec in data.frame.iterrows():
-            refs.setdefault(str(jsonable(rec[column])), jsonable(rec.get("source_ref")))
-    for key, what in (("partial_missing_list", "missing"), ("partial_unexpected_list", "unexpected")):
-        for value in result.get(key) or []:
-            rows.append(
-                FailingRow(
-                    row_label=str(value),
-                    source_ref=refs.get(str(value)),
-                    values={column: value, "problem": what},
-                )
-            )
-    return rows
-
-
-def _column_range(spec: ExpectationSpec, data: BatchData) -> str:
-    column = str(spec.kwargs.get("column", ""))
-    if data.frame is None or column not in data.frame.columns:
-        return ""
-    values = [v for v in (jsonable(x) for x in data.frame[column].tolist()) if isinstance(v, int | float)]
-    if not values:
-        return "no values"
-    lo, hi = min(values), max(values)
-    return f"{column} = {_fmt(lo)}" if lo == hi else f"{column} from {_fmt(lo)} to {_fmt(hi)}"
-
-
-def _distinct(spec: ExpectationSpec, data: BatchData) -> str:
-    column = str(spec.kwargs.get("column", ""))
-    if data.frame is None or column not in data.frame.columns:
-        return ""
-    return f"{data.frame[column].nunique(dropna=True):,} distinct {column} values"
-
-
-def _describe_observed(spec: ExpectationSpec, vr: ValidationResult, data: BatchData) -> tuple[str, Any]:
-    """What was observed, in words, and the observed number/value where there is one."""
-    res = vr.result
-    if vr.exception:
-        return f"error: {vr.exception}", None
-    if "unexpected_count" in res and "element_count" in res:
-        n, total = int(res.get("unexpected_count") or 0), int(res.get("element_count") or 0)
-        missing = int(res.get("missing_count") or 0)
-        considered = total if spec.type == "expect_column_values_to_not_be_null" else total - missing
-        if n == 0:
-            text = f"all {considered:,} rows as expected"
-            if spec.type == "expect_column_values_to_be_between":
-                text += f" ({_column_range(spec, data)})"
-            return text, 0
-        shown = res.get("unexpected_list") or res.get("partial_unexpected_list") or []
-        if shown and all(isinstance(x, list) and len(x) == 2 for x in shown):
-            text = ", ".join(f"{_fmt(a, sep=False)} vs {_fmt(b, sep=False)}" for a, b in shown[:12])
-            text += ", …" if len(shown) > 12 else ""
-        else:
-            text = _fmt(shown)
-        return f"{n:,} of {considered:,} rows unexpected: {text}", n
-    if res.get("observed_value") is not None:
-        value = res["observed_value"]
-        if "type" in spec.type:
-            return f"{spec.kwargs.get('column')}: {_fmt(value)}", value
-        if spec.type.startswith("expect_table_row_count"):
-            return f"{_fmt(value)} rows", value
-        return _fmt(value), value
-    parts = []
-    if "distinct_values" in spec.type:
-        parts.append(_distinct(spec, data))
-    if res.get("partial_missing_list"):
-        parts.append(f"missing {_fmt(res['partial_missing_list'])}")
-    if res.get("partial_unexpected_list"):
-        parts.append(f"unexpected {_fmt(res['partial_unexpected_list'])}")
-    text = "; ".join(p for p in parts if p)
-    return (text or ("as expected" if vr.success else "not as expected")), None
-
-
 def evaluate_expectation(spec: ExpectationSpec, vr: ValidationResult, data: BatchData) -> ExpectationOutcome:
-    observed, observed_value = _describe_observed(spec, vr, data)
+    observed, observed_value = describe_observed(spec, vr, data)
     outcome = ExpectationOutcome(
         spec=spec,
         success=vr.success,
@@ -287,9 +145,9 @@ def evaluate_expectation(spec: ExpectationSpec, vr: ValidationResult, data: Batc
         return outcome
     indices = vr.result.get("unexpected_index_list")
     if isinstance(indices, list) and indices and not isinstance(indices[0], dict):
-        outcome.failing_rows = _rows_from_indices(spec, data, indices)
+        outcome.failing_rows = rows_from_indices(spec, data, indices)
     elif "partial_missing_list" in vr.result or "partial_unexpected_list" in vr.result:
-        outcome.failing_rows = _set_rows(spec, vr.result, data)
+        outcome.failing_rows = set_rows(spec, vr.result, data)
     outcome.n_failing = int(vr.result.get("unexpected_count") or len(outcome.failing_rows))
     return outcome
 
@@ -325,7 +183,8 @@ def _match_register(
                 )
                 if near is not None:
                     row.note = (
-                        f"the register has stated {_fmt(near.stated)}, computed {_fmt(near.computed)} "
+                        f"the register has stated {fmt_value(near.stated)}, "
+                        f"computed {fmt_value(near.computed)} "
                         f"for this cell: the numbers changed, so the entry does not cover it"
                     )
 
@@ -475,99 +334,3 @@ def run_gate(
     data = fetch_batches(db_path, catalog)
     validation = validate_frames(data, catalog, suite_results=suite_results)
     return evaluate(catalog, data, validation, run_id=run_id, db_path=db_path)
-
-
-# ----------------------------------------------------------------------------------------------- store
-
-CHECK_RESULTS_DDL = """
-create or replace table quality.check_results (
-    run_id varchar not null,
-    check_name varchar not null,
-    asset varchar not null,
-    severity varchar,
-    passed boolean not null,
-    observed varchar,
-    expected varchar,
-    status varchar not null,
-    suite varchar,
-    batch varchar,
-    paper_table varchar,
-    description varchar,
-    summary varchar,
-    rows_checked bigint,
-    n_failing_rows bigint,
-    n_known_discrepancies bigint,
-    failing_rows json,
-    checked_at timestamptz
-)
-"""
-
-DISCREPANCIES_DDL = """
-create or replace table quality.paper_discrepancies (
-    source_table varchar not null,
-    row_label varchar not null,
-    column_label varchar not null,
-    stated_value double,
-    computed_value double,
-    rule varchar not null,
-    status varchar not null,
-    difference double,
-    note varchar,
-    source_ref varchar,
-    run_id varchar
-)
-"""
-
-
-def write_results(db_path: Path, outcome: GateOutcome) -> None:
-    """Write ``quality.check_results`` and ``quality.paper_discrepancies`` into the build file."""
-    check_rows = [
-        (
-            outcome.run_id,
-            r.rule.id,
-            r.rule.asset_path,
-            r.severity,
-            r.passed,
-            r.observed,
-            r.expected,
-            r.status,
-            r.rule.suite,
-            r.rule.batch,
-            r.rule.paper_table,
-            r.rule.description,
-            r.summary,
-            r.rows_checked,
-            sum(max(e.n_failing, len(e.failing_rows)) for e in r.expectations),
-            r.n_known,
-            json.dumps([row.as_dict() for row in r.failing_rows[:MAX_ROWS_KEPT]], ensure_ascii=False),
-            outcome.checked_at,
-        )
-        for r in outcome.results
-    ]
-    disc_rows = [
-        (
-            d.source_table,
-            d.row_label,
-            d.column_label,
-            d.stated_value,
-            d.computed_value,
-            d.rule,
-            d.status,
-            d.difference,
-            d.note,
-            d.source_ref,
-            outcome.run_id,
-        )
-        for d in outcome.discrepancies
-    ]
-    with duckdb.connect(str(db_path)) as con:
-        con.execute("create schema if not exists quality")
-        con.execute(CHECK_RESULTS_DDL)
-        if check_rows:
-            con.executemany(f"insert into quality.check_results values ({', '.join('?' * 18)})", check_rows)
-        con.execute(DISCREPANCIES_DDL)
-        if disc_rows:
-            con.executemany(
-                f"insert into quality.paper_discrepancies values ({', '.join('?' * 11)})", disc_rows
-            )
-        con.execute("checkpoint")

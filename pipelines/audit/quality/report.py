@@ -8,7 +8,6 @@ read-only, so it shows what analysts are querying.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import shutil
@@ -28,15 +27,18 @@ from pipelines.audit.quality.gate import (
     UNREGISTERED,
     WARNED,
     GateOutcome,
-    RuleOutcome,
 )
-from pipelines.lib.markdown import md_cell
-from pipelines.lib.numbers import fmt_number
+from pipelines.audit.quality.render import (
+    STATUS_WORD,
+    esc,
+    num,
+    render_html,
+    render_markdown,
+    row_cells,
+)
 from pipelines.settings import Settings
 
 REPORTS_KEPT = 20
-STATUS_WORD = {PASSED: "PASS", WARNED: "WARN", FAILED: "FAIL"}
-STATUS_ORDER = {FAILED: 0, WARNED: 1, PASSED: 2}
 
 
 @dataclass(frozen=True)
@@ -45,269 +47,6 @@ class ReportPaths:
     html: Path
     latest_markdown: Path
     latest_html: Path
-
-
-def _num(v: Any) -> str:
-    return fmt_number(v, none="")
-
-
-def _sorted(results: Sequence[RuleOutcome]) -> list[RuleOutcome]:
-    return sorted(results, key=lambda r: (STATUS_ORDER[r.status], r.rule.asset_path, r.rule.id))
-
-
-def _verdict(outcome: GateOutcome) -> str:
-    c = outcome.counts
-    if outcome.blocked:
-        return (
-            f"BLOCKED: {c['failed']} check(s) failed with severity ERROR, so this build is not published "
-            f"({c['passed']} passed, {c['warned']} warned)."
-        )
-    return (
-        f"PASSED: {c['passed']} passed, {c['warned']} warned (known paper discrepancies or register notes), "
-        "0 failed; the build may be published."
-    )
-
-
-def _row_cells(row: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
-    """(row, column, stated, computed, register/problem, source_ref) of a failing-row dict."""
-    values = {
-        k: v
-        for k, v in row.items()
-        if k not in {"row_label", "column_label", "source_ref", "stated", "computed", "register", "note"}
-    }
-    detail = ", ".join(f"{k}={_num(v)}" for k, v in values.items())
-    register = row.get("register") or ""
-    if row.get("note"):
-        register = f"{register} ({row['note']})" if register else str(row["note"])
-    return (
-        str(row.get("row_label", "")),
-        str(row.get("column_label", "") or detail),
-        _num(row.get("stated")),
-        _num(row.get("computed")),
-        register,
-        str(row.get("source_ref") or ""),
-    )
-
-
-# ------------------------------------------------------------------------------------------- markdown
-
-
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
-    out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
-    return out
-
-
-Table = tuple[list[str], list[list[Any]]]
-
-
-def _summary_table(outcome: GateOutcome) -> Table:
-    c = outcome.counts
-    rows: list[list[Any]] = [
-        ["passed", c["passed"]],
-        ["warned", c["warned"]],
-        ["failed", c["failed"]],
-        ["total", len(outcome.results)],
-    ]
-    return ["status", "checks"], rows
-
-
-def _not_passed_table(not_passed: Sequence[RuleOutcome]) -> Table:
-    header = ["status", "check", "asset", "paper table", "observed", "expected"]
-    rows: list[list[Any]] = [
-        [STATUS_WORD[r.status], r.rule.id, r.rule.asset_path, r.rule.paper_table, r.summary, r.expected]
-        for r in not_passed
-    ]
-    return header, rows
-
-
-def _discrepancy_table(outcome: GateOutcome) -> Table:
-    header = ["status", "source table", "row", "column", "stated", "computed", "difference", "rule", "note"]
-    rows: list[list[Any]] = [
-        [
-            d.status,
-            d.source_table,
-            d.row_label,
-            d.column_label,
-            _num(d.stated_value),
-            _num(d.computed_value),
-            _num(d.difference),
-            d.rule,
-            d.note,
-        ]
-        for d in outcome.discrepancies
-    ]
-    return header, rows
-
-
-def render_markdown(outcome: GateOutcome) -> str:
-    lines = [
-        "# Data-quality report",
-        "",
-        f"Build run `{outcome.run_id}`, checked {outcome.checked_at:%Y-%m-%d %H:%M:%S %Z} on "
-        f"`{outcome.db_path}`.",
-        "",
-        f"**Gate {_verdict(outcome)}**",
-        "",
-        "Great Expectations suites from `expectations/suites/`, validated on batches queried read-only from "
-        "the build's marts (`expectations/batches/`). A failing comparison of a printed number with one "
-        "computed from other printed numbers is a WARN when `expectations/known_discrepancies.yml` registers "
-        "it with the same stated and computed values; every other failure is an ERROR and blocks publishing.",
-        "",
-        "## Summary",
-        "",
-        *_md_table(*_summary_table(outcome)),
-        "",
-    ]
-    not_passed = [r for r in _sorted(outcome.results) if r.status != PASSED]
-    lines += ["## Checks that did not pass", ""]
-    if not_passed:
-        lines += _md_table(*_not_passed_table(not_passed))
-    else:
-        lines.append("None: every check passed.")
-    lines += ["", "## Paper discrepancies", ""]
-    if outcome.discrepancies:
-        lines += _md_table(*_discrepancy_table(outcome))
-    else:
-        lines.append("None found.")
-    lines += ["", "## Failing rows", ""]
-    any_rows = False
-    for r in not_passed:
-        rows = [row.as_dict() for row in r.failing_rows]
-        if not rows:
-            continue
-        any_rows = True
-        lines += [f"### `{r.rule.id}` ({r.status}): {r.rule.asset_path}", "", md_cell(r.rule.description), ""]
-        lines += _md_table(
-            ["row", "column / values", "stated", "computed", "register", "source_ref"],
-            [_row_cells(row) for row in rows],
-        )
-        lines.append("")
-    if not any_rows:
-        lines += ["None.", ""]
-    lines += ["## All checks", ""]
-    lines += _md_table(
-        ["status", "check", "asset", "paper table", "rows", "observed", "expected"],
-        [
-            [
-                STATUS_WORD[r.status],
-                r.rule.id,
-                r.rule.asset_path,
-                r.rule.paper_table,
-                r.rows_checked,
-                r.observed,
-                r.expected,
-            ]
-            for r in _sorted(outcome.results)
-        ],
-    )
-    return "\n".join(lines) + "\n"
-
-
-# ----------------------------------------------------------------------------------------------- html
-
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 90rem; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.passed, .PASS { color: #1a7f37; } .warned, .WARN, .known { color: #9a6700; }
-.failed, .FAIL, .unregistered { color: #cf222e; font-weight: bold; } .not_found { color: #57606a; }
-.verdict { font-size: 1.1rem; font-weight: bold; }
-code { background: #f6f8fa; padding: 0 0.2rem; }
-"""
-
-
-def _h(text: Any) -> str:
-    return html.escape(str(text if text is not None else ""))
-
-
-def _html_table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, classes: Sequence[str] = ()) -> str:
-    head = "".join(f"<th>{_h(h)}</th>" for h in header)
-    body = []
-    for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            cls = classes[i] if i < len(classes) else ""
-            if cls == "status":
-                cls = str(cell)
-            cells.append(f'<td class="{_h(cls)}">{_h(cell)}</td>' if cls else f"<td>{_h(cell)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def render_html(outcome: GateOutcome) -> str:
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Data-quality report {_h(outcome.run_id[:8])}</title><style>{CSS}</style></head><body>",
-        "<h1>Data-quality report</h1>",
-        f"<p>Build run <code>{_h(outcome.run_id)}</code>, checked "
-        f"{_h(f'{outcome.checked_at:%Y-%m-%d %H:%M:%S %Z}')} on <code>{_h(outcome.db_path)}</code>.</p>",
-        f"<p class='verdict {'failed' if outcome.blocked else 'passed'}'>Gate {_h(_verdict(outcome))}</p>",
-        "<p>Great Expectations suites from <code>expectations/suites/</code>, validated on batches queried "
-        "read-only from the build's marts. A failing comparison of a printed number with one computed from "
-        "other printed numbers is a WARN when <code>expectations/known_discrepancies.yml</code> registers it "
-        "with the same stated and computed values; every other failure is an ERROR and blocks "
-        "publishing.</p>",
-        "<h2>Summary</h2>",
-        _html_table(*_summary_table(outcome), classes=["status", "num"]),
-    ]
-    not_passed = [r for r in _sorted(outcome.results) if r.status != PASSED]
-    parts.append("<h2>Checks that did not pass</h2>")
-    parts.append(
-        _html_table(*_not_passed_table(not_passed), classes=["status"])
-        if not_passed
-        else "<p>None: every check passed.</p>"
-    )
-    parts.append("<h2>Paper discrepancies</h2>")
-    parts.append(
-        _html_table(
-            *_discrepancy_table(outcome),
-            classes=["status", "", "", "", "num", "num", "num"],
-        )
-        if outcome.discrepancies
-        else "<p>None found.</p>"
-    )
-    parts.append("<h2>Failing rows</h2>")
-    shown = False
-    for r in not_passed:
-        rows = [row.as_dict() for row in r.failing_rows]
-        if not rows:
-            continue
-        shown = True
-        parts.append(f"<h3><code>{_h(r.rule.id)}</code> ({_h(r.status)}): {_h(r.rule.asset_path)}</h3>")
-        parts.append(f"<p>{_h(r.rule.description)}</p>")
-        parts.append(
-            _html_table(
-                ["row", "column / values", "stated", "computed", "register", "source_ref"],
-                [_row_cells(row) for row in rows],
-                classes=["", "", "num", "num"],
-            )
-        )
-    if not shown:
-        parts.append("<p>None.</p>")
-    parts.append("<h2>All checks</h2>")
-    parts.append(
-        _html_table(
-            ["status", "check", "asset", "paper table", "rows", "observed", "expected"],
-            [
-                [
-                    STATUS_WORD[r.status],
-                    r.rule.id,
-                    r.rule.asset_path,
-                    r.rule.paper_table,
-                    r.rows_checked,
-                    r.observed,
-                    r.expected,
-                ]
-                for r in _sorted(outcome.results)
-            ],
-            classes=["status", "", "", "", "num"],
-        )
-    )
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -354,12 +93,12 @@ def _figures_html(figures: Sequence[Any], reports_dir: Path) -> str:
     parts = ["<h2>Figures</h2>"]
     for f in figures:
         if f.path is None:
-            parts.append(f"<p><strong>{_h(f.name)}</strong> — {_h(f.caption)}</p>")
+            parts.append(f"<p><strong>{esc(f.name)}</strong> — {esc(f.caption)}</p>")
             continue
         src = Path(os.path.relpath(f.path, reports_dir)).as_posix()
         parts.append(
-            f"<figure><img src='{_h(src)}' alt='{_h(f.name)}' style='max-width:100%'>"
-            f"<figcaption>{_h(f.caption)}</figcaption></figure>"
+            f"<figure><img src='{esc(src)}' alt='{esc(f.name)}' style='max-width:100%'>"
+            f"<figcaption>{esc(f.caption)}</figcaption></figure>"
         )
     return "".join(parts)
 
@@ -384,6 +123,68 @@ def quality_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
     return counts
 
 
+def _query_report(con: duckdb.DuckDBPyConnection) -> tuple[Any, list[Any], list[Any]]:
+    """(build_info row or None, check rows, discrepancy rows) of a warehouse file with quality results."""
+    try:
+        build = con.execute("select build_id, run_id from meta.build_info limit 1").fetchone()
+    except duckdb.Error:
+        build = None
+    checks = con.execute(
+        "select status, check_name, asset, paper_table, summary, expected, failing_rows "
+        "from quality.check_results "
+        "order by case status when 'failed' then 0 when 'warned' then 1 else 2 end, asset, check_name"
+    ).fetchall()
+    discrepancies = con.execute(
+        "select status, source_table, row_label, column_label, stated_value, computed_value, difference, "
+        "rule, note from quality.paper_discrepancies where rule <> 'text' "
+        "order by case status when 'unregistered' then 0 when 'known' then 1 else 2 end, "
+        "source_table, rule, row_label, column_label"
+    ).fetchall()
+    return build, checks, discrepancies
+
+
+def _print_checks(checks: list[Any], out: IO[str], width: int) -> None:
+    name_w = max([len("CHECK"), *(len(c[1]) for c in checks)])
+    asset_w = max([len("ASSET"), *(len(c[2]) for c in checks)])
+    obs_w = max(width - name_w - asset_w - 10, 30)
+    print(f"{'STATUS':<6}  {'CHECK':<{name_w}}  {'ASSET':<{asset_w}}  OBSERVED", file=out)
+    for status, name, asset, _table, summary, _expected, failing in checks:
+        print(
+            f"{STATUS_WORD.get(status, status):<6}  {name:<{name_w}}  {asset:<{asset_w}}  "
+            f"{_cut(summary, obs_w)}",
+            file=out,
+        )
+        if status == FAILED and failing:
+            for row in json.loads(failing)[:10]:
+                cells = row_cells(row)
+                print(f"{'':<8}- {_cut(' | '.join(c for c in cells if c), width - 10)}", file=out)
+
+
+def _print_discrepancies(discrepancies: list[Any], out: IO[str]) -> None:
+    n = {s: sum(d[0] == s for d in discrepancies) for s in (KNOWN, UNREGISTERED, NOT_FOUND)}
+    print(
+        f"paper discrepancies: {len(discrepancies)} ({n[KNOWN]} known, {n[UNREGISTERED]} unregistered, "
+        f"{n[NOT_FOUND]} registered but no longer found)",
+        file=out,
+    )
+    if not discrepancies:
+        return
+    row_w = max(len("ROW"), *(len(str(d[2])) for d in discrepancies))
+    col_w = min(max(len("COLUMN"), *(len(str(d[3])) for d in discrepancies)), 48)
+    tab_w = min(max(len("TABLE"), *(len(str(d[1])) for d in discrepancies)), 24)
+    print(
+        f"{'STATUS':<12}  {'TABLE':<{tab_w}}  {'ROW':<{row_w}}  {'COLUMN':<{col_w}}  "
+        f"{'STATED':>12}  {'COMPUTED':>12}  {'DIFF':>10}",
+        file=out,
+    )
+    for status, table, row, column, stated, computed, diff, _rule, _note in discrepancies:
+        print(
+            f"{status:<12}  {_cut(table, tab_w):<{tab_w}}  {row:<{row_w}}  "
+            f"{_cut(column, col_w):<{col_w}}  {num(stated):>12}  {num(computed):>12}  {num(diff):>10}",
+            file=out,
+        )
+
+
 def print_quality_report(settings: Settings, *, out: IO[str] | None = None, width: int | None = None) -> int:
     """Print the checks and paper discrepancies of the published warehouse. Returns an exit code."""
     out = out or sys.stdout
@@ -399,21 +200,7 @@ def print_quality_report(settings: Settings, *, out: IO[str] | None = None, widt
                 f"{path} has no quality results (quality.check_results); rebuild with `kzkr build`.", file=out
             )
             return 1
-        try:
-            build = con.execute("select build_id, run_id from meta.build_info limit 1").fetchone()
-        except duckdb.Error:
-            build = None
-        checks = con.execute(
-            "select status, check_name, asset, paper_table, summary, expected, failing_rows "
-            "from quality.check_results "
-            "order by case status when 'failed' then 0 when 'warned' then 1 else 2 end, asset, check_name"
-        ).fetchall()
-        discrepancies = con.execute(
-            "select status, source_table, row_label, column_label, stated_value, computed_value, difference, "
-            "rule, note from quality.paper_discrepancies where rule <> 'text' "
-            "order by case status when 'unregistered' then 0 when 'known' then 1 else 2 end, "
-            "source_table, rule, row_label, column_label"
-        ).fetchall()
+        build, checks, discrepancies = _query_report(con)
     ident = f" (build {build[0]}, run {str(build[1])[:8]})" if build else ""
     print(f"Data-quality report of {path}{ident}", file=out)
     print(
@@ -422,42 +209,9 @@ def print_quality_report(settings: Settings, *, out: IO[str] | None = None, widt
         file=out,
     )
     print(file=out)
-    name_w = max([len("CHECK"), *(len(c[1]) for c in checks)])
-    asset_w = max([len("ASSET"), *(len(c[2]) for c in checks)])
-    obs_w = max(width - name_w - asset_w - 10, 30)
-    print(f"{'STATUS':<6}  {'CHECK':<{name_w}}  {'ASSET':<{asset_w}}  OBSERVED", file=out)
-    for status, name, asset, _table, summary, _expected, failing in checks:
-        print(
-            f"{STATUS_WORD.get(status, status):<6}  {name:<{name_w}}  {asset:<{asset_w}}  "
-            f"{_cut(summary, obs_w)}",
-            file=out,
-        )
-        if status == FAILED and failing:
-            for row in json.loads(failing)[:10]:
-                cells = _row_cells(row)
-                print(f"{'':<8}- {_cut(' | '.join(c for c in cells if c), width - 10)}", file=out)
+    _print_checks(checks, out, width)
     print(file=out)
-    n = {s: sum(d[0] == s for d in discrepancies) for s in (KNOWN, UNREGISTERED, NOT_FOUND)}
-    print(
-        f"paper discrepancies: {len(discrepancies)} ({n[KNOWN]} known, {n[UNREGISTERED]} unregistered, "
-        f"{n[NOT_FOUND]} registered but no longer found)",
-        file=out,
-    )
-    if discrepancies:
-        row_w = max(len("ROW"), *(len(str(d[2])) for d in discrepancies))
-        col_w = min(max(len("COLUMN"), *(len(str(d[3])) for d in discrepancies)), 48)
-        tab_w = min(max(len("TABLE"), *(len(str(d[1])) for d in discrepancies)), 24)
-        print(
-            f"{'STATUS':<12}  {'TABLE':<{tab_w}}  {'ROW':<{row_w}}  {'COLUMN':<{col_w}}  "
-            f"{'STATED':>12}  {'COMPUTED':>12}  {'DIFF':>10}",
-            file=out,
-        )
-        for status, table, row, column, stated, computed, diff, _rule, _note in discrepancies:
-            print(
-                f"{status:<12}  {_cut(table, tab_w):<{tab_w}}  {row:<{row_w}}  "
-                f"{_cut(column, col_w):<{col_w}}  {_num(stated):>12}  {_num(computed):>12}  {_num(diff):>10}",
-                file=out,
-            )
+    _print_discrepancies(discrepancies, out)
     latest = settings.reports_dir / "latest.html"
     if latest.exists():
         print(file=out)
