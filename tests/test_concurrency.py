@@ -51,7 +51,7 @@ from pathlib import Path
 import duckdb
 
 path, out, stop, hold = sys.argv[1], sys.argv[2], Path(sys.argv[3]), float(sys.argv[4])
-SCHEMAS = ["demography", "migration", "education", "trade", "analytics", "quality"]
+SCHEMAS = json.loads(sys.argv[5])  # the schemas mart_row_counts reads: the manifest's marts + quality
 
 def read(con):
     # One transaction: build_info, every mart's row count, every run_id column, all from one snapshot.
@@ -132,11 +132,12 @@ def scenario(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathF
     env = kzkr_env(built_warehouse.raw_dir, wh)
     with duckdb.connect(str(published), read_only=True) as con:
         reference = dict(mart_row_counts(con))
+    schemas = json.dumps(sorted({t.split(".", 1)[0] for t in reference}))
     stop = tmp / "stop"
     outs = [tmp / f"reader-{i}.jsonl" for i in range(READERS)]
     holds = ["0", "0", "3"]  # the third reader keeps its connection for 3 s at a time
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, str(published), str(out), str(stop), hold])
+        subprocess.Popen([sys.executable, "-c", READER, str(published), str(out), str(stop), hold, schemas])
         for out, hold in zip(outs, holds, strict=True)
     ]
     try:

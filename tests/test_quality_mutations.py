@@ -60,7 +60,8 @@ H_CELL = "direction = 'inbound' and year = 2018 and university like 'Suleyman%'"
 K_CELL = "university = 'Ajou University' and period = '2019 fall semester'"
 # A year the bureau's releases carry twice (the second year of the trade tables), read from the data:
 # the trade mutations name no year.
-YEAR = f"(select min(year) + 1 from {KR})"
+BUREAU = "source = 'bureau_release'"  # the rows the bureau's identity and coverage rules judge
+YEAR = f"(select min(year) + 1 from {KR} where {BUREAU})"
 P_FRA = f"year = {YEAR} and partner_iso3 = 'FRA'"
 P_TOTAL = f"year = {YEAR} and partner_name_en = 'Total'"
 
@@ -266,9 +267,13 @@ MUTATIONS: dict[str, tuple[str, ...]] = {
     "korea_trade_matches_partner_table#0": (
         upd(P, "exports_kusd = exports_kusd + 1", f"year = {YEAR} and partner_iso3 = 'KOR'"),
     ),
-    "korea_trade_complete#0": (f"delete from {KR} where year = (select min(year) from {KR})",),
+    "korea_trade_complete#0": (f"delete from {KR} where year = (select min(year) from {KR} where {BUREAU})",),
     "korea_trade_complete#1": (
-        upd(KR, f"year = (select max(year) + 1 from {KR})", f"year = (select max(year) from {KR})"),
+        upd(
+            KR,
+            f"year = (select max(year) + 1 from {KR})",
+            f"year = (select max(year) from {KR} where {BUREAU})",
+        ),
     ),
     "korea_trade_grain_unique#0": (dup(KR, f"year = {YEAR}"),),
     "korea_trade_not_null#0": (upd(KR, "exports_to_korea_kusd = null", f"year = {YEAR}"),),

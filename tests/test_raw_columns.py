@@ -46,7 +46,12 @@ def test_dbt_source_lists_exactly_the_loaded_columns(spec: RawFile) -> None:
     assert table["meta"]["dagster"]["asset_key"] == ["raw", spec.name]
 
 
-@pytest.mark.parametrize("file", FILES, ids=lambda f: f.filename)
+# CSV files have a header and sidecar columns; an API response (JSON) has neither: its structure is
+# checked by the ingest's SDMX parser and its sidecar by tests/test_raw_sidecars.py.
+CSV_FILES = [f for f in FILES if f.format == "csv"]
+
+
+@pytest.mark.parametrize("file", CSV_FILES, ids=lambda f: f.filename)
 def test_header_and_sidecar_columns_are_the_declared_ones(file: RawFile) -> None:
     path = RAW / file.filename
     with path.open(encoding="utf-8", newline="") as fh:

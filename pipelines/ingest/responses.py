@@ -15,7 +15,7 @@ import yaml
 
 from pipelines.ingest.partners import wits_codes
 from pipelines.ingest.sdmx import MAX_SCALE, SdmxInputError, SdmxResponse, parse
-from pipelines.ingest.specs import RawFile
+from pipelines.ingest.specs import RESPONSE_COLUMNS, RawFile
 from pipelines.ingest.validate import LoadResult, RawInputError, resolve_raw_path
 
 SIDECAR_REQUIRED = ("file", "api_url", "downloaded_at", "provider", "license", "units", "sha256")
@@ -108,11 +108,10 @@ def load_response(
         for o in response.observations
     ]
     con.execute(f"create schema if not exists {schema}")
-    con.execute(
-        f"create or replace table {schema}.{spec.name} (reporter varchar, indicator varchar, "
-        "indicator_name varchar, product varchar, partner_index integer, partner_code varchar, "
-        f"partner_name varchar, year integer, value_kusd decimal(28, {MAX_SCALE}), value_printed varchar, "
-        "series_key varchar, observation_index varchar, json_path varchar, _source_file varchar)"
+    types = {"partner_index": "integer", "year": "integer", "value_kusd": f"decimal(28, {MAX_SCALE})"}
+    columns = ", ".join(f"{c} {types.get(c, 'varchar')}" for c in RESPONSE_COLUMNS)
+    con.execute(f"create or replace table {schema}.{spec.name} ({columns})")
+    con.executemany(
+        f"insert into {schema}.{spec.name} values ({', '.join('?' * len(RESPONSE_COLUMNS))})", rows
     )
-    con.executemany(f"insert into {schema}.{spec.name} values ({', '.join('?' * 14)})", rows)
     return LoadResult(spec.name, label, len(rows), sha)

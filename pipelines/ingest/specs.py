@@ -33,6 +33,23 @@ Kind = Literal["int", "count", "pct", "decimal", "text", "date", "dmy"]
 RELEASE = "{release}"  # in a filename: one file per release
 RELEASE_RE = r"[0-9]{4}"  # a release, as its file name gives it
 SOURCE_COLUMNS = ("_source_file", "_source_line")  # added to every loaded table
+# The table an SDMX-JSON response loads into (pipelines/ingest/responses.py): one row per observation.
+RESPONSE_COLUMNS = (
+    "reporter",
+    "indicator",
+    "indicator_name",
+    "product",
+    "partner_index",
+    "partner_code",
+    "partner_name",
+    "year",
+    "value_kusd",
+    "value_printed",
+    "series_key",
+    "observation_index",
+    "json_path",
+    "_source_file",
+)
 Format = Literal["csv", "sdmx_json"]
 
 
@@ -77,7 +94,9 @@ class RawFile:
     @property
     def loaded_columns(self) -> list[str]:
         """The columns of ``raw.<name>`` after the ingest: each declared column (a count or pct with
-        its ``<name>_printed``), then where each row was read."""
+        its ``<name>_printed``), then where each row was read; an API response's observation table."""
+        if self.format == "sdmx_json":
+            return list(RESPONSE_COLUMNS)
         out: list[str] = []
         for c in self.columns:
             out += [c.name, f"{c.name}_printed"] if c.keeps_printed else [c.name]
