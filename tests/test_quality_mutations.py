@@ -243,9 +243,11 @@ MUTATIONS: dict[str, tuple[str, ...]] = {
         f"delete from {P} where year = {YEAR} and not is_aggregate and partner_iso3 <> 'KOR' and row_no > 40",
     ),
     # coverage is the years of the release files: drop the first year, or add one no file carries
-    "trade_years_complete#0": (f"delete from {P} where year = (select min(year) from {P})",),
+    "trade_years_complete#0": (f"delete from {P} where year = (select min(year) from {P} where {BUREAU})",),
     "trade_years_complete#1": (
-        upd(P, f"year = (select max(year) + 1 from {P})", f"year = (select max(year) from {P})"),
+        upd(
+            P, f"year = (select max(year) + 1 from {P})", f"year = (select max(year) from {P} where {BUREAU})"
+        ),
     ),
     "trade_korea_present#0": (f"delete from {P} where year = {YEAR} and partner_iso3 = 'KOR'",),
     "trade_types#0": (retype(P, "year", "cast(year as double)"),),
