@@ -172,13 +172,18 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
 
     from pipelines.definitions import JOB_NAME, load_defs
     from pipelines.publish.lock import clean_stale_builds
-    from pipelines.publish.speed import import_great_expectations_in_background, tune_dagster_sqlite
+    from pipelines.publish.speed import (
+        cache_dagster_sqlite_engines,
+        import_great_expectations_in_background,
+        tune_dagster_sqlite,
+    )
     from pipelines.publish.status import TRIGGER_TAG
     from pipelines.publish.warehouse import FINGERPRINT_TAG
     from pipelines.summary import print_summary
 
     job = load_defs().resolve_job_def(JOB_NAME)
     tune_dagster_sqlite()  # the run's events: no fsync per event (pipelines/publish/speed.py)
+    cache_dagster_sqlite_engines()  # and no new engine (nor statement compilation) per event
     import_great_expectations_in_background()  # ready by the checks step
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
