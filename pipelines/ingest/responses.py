@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import yaml
 
 from pipelines.ingest.partners import wits_codes
@@ -88,30 +89,37 @@ def load_response(
         )
     response = parse(data, label)
     _check_response(spec, response, label)
-    rows = [
-        (
-            response.reporter,
-            response.indicator,
-            response.indicator_name,
-            response.product,
-            o.partner_index,
-            o.partner_code,
-            o.partner_name,
-            o.year,
-            o.value_printed,
-            o.value_printed,
-            o.series_key,
-            o.observation_index,
-            o.json_path,
-            label,
-        )
-        for o in response.observations
-    ]
+    obs = response.observations
+    n = len(obs)
+    # one column per RESPONSE_COLUMNS entry, scanned by DuckDB as a frame (executemany inserted row by
+    # row: ~1.5 ms a row); value_kusd is the printed text, cast exactly to DECIMAL by the insert
+    frame = pd.DataFrame(
+        {
+            "reporter": [response.reporter] * n,
+            "indicator": [response.indicator] * n,
+            "indicator_name": [response.indicator_name] * n,
+            "product": [response.product] * n,
+            "partner_index": pd.array([o.partner_index for o in obs], dtype="Int32"),
+            "partner_code": [o.partner_code for o in obs],
+            "partner_name": [o.partner_name for o in obs],
+            "year": pd.array([o.year for o in obs], dtype="Int32"),
+            "value_kusd": [o.value_printed for o in obs],
+            "value_printed": [o.value_printed for o in obs],
+            "series_key": [o.series_key for o in obs],
+            "observation_index": [o.observation_index for o in obs],
+            "json_path": [o.json_path for o in obs],
+            "_source_file": [label] * n,
+        }
+    )
+    if tuple(frame.columns) != RESPONSE_COLUMNS:  # the spec's column list is the table's
+        raise AssertionError(f"response columns {tuple(frame.columns)} != {RESPONSE_COLUMNS}")
     con.execute(f"create schema if not exists {schema}")
     types = {"partner_index": "integer", "year": "integer", "value_kusd": f"decimal(28, {MAX_SCALE})"}
     columns = ", ".join(f"{c} {types.get(c, 'varchar')}" for c in RESPONSE_COLUMNS)
     con.execute(f"create or replace table {schema}.{spec.name} ({columns})")
-    con.executemany(
-        f"insert into {schema}.{spec.name} values ({', '.join('?' * len(RESPONSE_COLUMNS))})", rows
-    )
-    return LoadResult(spec.name, label, len(rows), sha)
+    con.register("_response_frame", frame)
+    try:
+        con.execute(f"insert into {schema}.{spec.name} select * from _response_frame")
+    finally:
+        con.unregister("_response_frame")
+    return LoadResult(spec.name, label, n, sha)
