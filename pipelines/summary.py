@@ -32,6 +32,7 @@ def print_summary(settings: Settings, *, run_id: str, seconds: float) -> None:
         build_id = con.execute("select build_id from meta.build_info").fetchone()
         counts = mart_row_counts(con)
         known = _known_discrepancies(con)
+        others = _other_warnings(con)
         status = build_status(con)
     print()
     print(f"published build {build_id[0] if build_id else '?'} (run {run_id[:8]}) in {seconds:.1f} s")
@@ -41,10 +42,15 @@ def print_summary(settings: Settings, *, run_id: str, seconds: float) -> None:
     # The build's one status (pipelines/audit/status.py), the line the report and the UI show too.
     print(f"status: {status.line()}")
     if known:
-        print(f"warnings are the paper's own registered discrepancies ({len(known)}):")
+        print(f"warnings: the paper's own registered discrepancies ({len(known)}):")
         for line in known:
             print(f"  {line}")
         print("  (details: kzkr report, or the table quality.paper_discrepancies)")
+    if others:
+        print(f"warnings of warn-only rules, never blocking ({len(others)}):")
+        for line in others:
+            print(f"  {line}")
+        print("  (details: kzkr report, or the table quality.check_results)")
     print(f"warehouse: {settings.published}")
 
 
@@ -57,6 +63,26 @@ def _known_discrepancies(con: duckdb.DuckDBPyConnection) -> list[str]:
     except duckdb.Error:
         return []
     return [f"{t}, {r}, {c}: printed {s:g}, computed {v:g}" for t, r, c, s, v in rows]
+
+
+def _other_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The warned checks that are not the paper's registered discrepancies (e.g. the registered
+    source gaps of the trade sources), one line each: rule, asset, rows reported, what the rule is."""
+    try:
+        rows = con.execute(
+            "select check_name, asset, n_failing_rows, rows_checked, coalesce(description, '') "
+            "from quality.check_results "
+            "where status = 'warned' and coalesce(n_known_discrepancies, 0) = 0 order by check_name"
+        ).fetchall()
+    except duckdb.Error:
+        return []
+    return [
+        _shorten(f"{name} on {asset}: {n} of {of} rows reported. {what}") for name, asset, n, of, what in rows
+    ]
+
+
+def _shorten(text: str, width: int = 150) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def print_report(settings: Settings) -> int:

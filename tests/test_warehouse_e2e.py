@@ -53,6 +53,16 @@ def test_build_prints_progress_and_summary(build: tuple[Path, str]) -> None:
         out,
     )
     assert f"warehouse: {build[0] / 'kzkr.duckdb'}" in out
+    # every warning is explained: the paper's discrepancies, then the warn-only rules by name
+    with duckdb.connect(str(build[0] / "kzkr.duckdb"), read_only=True) as con:
+        warned = con.execute(
+            "select check_name, coalesce(n_known_discrepancies, 0) > 0 from quality.check_results "
+            "where status = 'warned'"
+        ).fetchall()
+    assert warned, "the real data warns (the paper's discrepancies)"
+    for name, is_paper in warned:
+        if not is_paper:
+            assert f"\n  {name} on " in out.split("warnings of warn-only rules", 1)[1], name
     assert not (build[0] / ".builds").exists() or not any((build[0] / ".builds").iterdir())
 
 
