@@ -53,6 +53,13 @@ def test_build_prints_progress_and_summary(build: tuple[Path, str]) -> None:
         out,
     )
     assert f"warehouse: {build[0] / 'kzkr.duckdb'}" in out
+    # the progress line counts the dbt tests the status counts (unit and singular tests included)
+    status = re.search(r"status: dbt tests: (\d+) passed, (\d+) warned, (\d+) failed", out)
+    ran = re.search(
+        r"^  dbt      \d+ nodes built, (\d+) tests run \((\d+) of them asset checks\), 0 failed$", out, re.M
+    )
+    assert status and ran, out[-2000:]
+    assert int(ran[1]) == sum(int(n) for n in status.groups()) and 0 < int(ran[2]) <= int(ran[1])
     # every warning is explained: the paper's discrepancies, then the warn-only rules by name
     with duckdb.connect(str(build[0] / "kzkr.duckdb"), read_only=True) as con:
         warned = con.execute(

@@ -34,9 +34,21 @@ def with_progress(invocation: DbtCliInvocation) -> Iterator[Any]:
                 failed += 1
                 progress(f"  dbt test FAILED {event.check_name} on {event.asset_key.to_user_string()}")
         yield event
-    progress(f"  dbt      {models} nodes built, {tests} tests run, {failed} failed")
+    progress(f"  dbt      {models} nodes built, {test_counts(invocation, checks=tests, failed=failed)}")
     if not invocation.is_successful():
         raise dg.Failure(description="dbt build failed: " + dbt_failures(invocation))
+
+
+def test_counts(invocation: DbtCliInvocation, *, checks: int, failed: int) -> str:
+    """The run's dbt tests as the build's status counts them (every data and unit test in
+    run_results.json, as quality.dbt_test_results has them), and how many became asset checks."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except Exception:  # no artifact: the counts of the asset-check events are all there is
+        return f"{checks} tests run, {failed} failed"
+    ran = [r for r in results if str(r.get("unique_id", "")).startswith(("test.", "unit_test."))]
+    bad = sum(1 for r in ran if r.get("status") in ("fail", "error", "runtime error"))
+    return f"{len(ran)} tests run ({checks} of them asset checks), {bad} failed"
 
 
 def dbt_failures(invocation: DbtCliInvocation) -> str:
