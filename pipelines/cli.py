@@ -207,18 +207,31 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
     if outcome.bad_input:
         return _bad_input(outcome.bad_input)
     print("error: the build was not published; the published warehouse is unchanged.", file=sys.stderr)
+    report = settings.reports_dir / "latest.md"
     for ev in outcome.failed_checks:
         print(
             f"  blocking check failed: {ev.check_name} on {ev.asset_key.to_user_string()}"
-            + (f" — {ev.description}" if ev.description else ""),
+            + (f" — {_clip(ev.description, report)}" if ev.description else ""),
             file=sys.stderr,
         )
-    report = settings.reports_dir / "latest.md"
     if outcome.failed_checks and report.exists():
         print(f"  failing rows and details: {report}", file=sys.stderr)
     for step, message in outcome.step_errors:
         print(f"  step failed: {step}: {message}", file=sys.stderr)
     return EXIT_BLOCKED
+
+
+CHECK_TEXT_LIMIT = 1000  # characters of a failed check's text on the terminal (the report has it all)
+
+
+def _clip(text: str, report: Path) -> str:
+    """A failed check's text, cut after :data:`CHECK_TEXT_LIMIT` characters (one failing cell with its
+    source references fits; a dozen do not) with a pointer to the report that lists every row."""
+    if len(text) <= CHECK_TEXT_LIMIT:
+        return text
+    cut = text.rfind(" ", 0, CHECK_TEXT_LIMIT)
+    head = text[: cut if cut > 0 else CHECK_TEXT_LIMIT]
+    return f"{head} … ({len(text):,} characters; all of it in {report})"
 
 
 def _alert_failed_run(settings: Settings, instance: object, run_id: str) -> None:

@@ -75,3 +75,22 @@ def test_dbt_opens_the_build_file_under_one_stable_path(tmp_path: Path) -> None:
     assert not DBT_STABLE_DB.exists()
     with duckdb.connect(str(build), read_only=True) as con:
         assert con.execute("select sum(x) from t").fetchall() == [(3,)]
+
+
+def test_a_long_failed_check_text_is_clipped_and_points_to_the_report() -> None:
+    from pipelines.cli import CHECK_TEXT_LIMIT, _clip
+
+    report = Path("/w/reports/latest.md")
+    cells = "; ".join(
+        f"2024, P{i:03}, imports: bureau_release vs bureau_processed: {i}.5 vs {i}.1" for i in range(200)
+    )
+    text = f"200 of 2,217 rows unexpected: {cells}"
+    clipped = _clip(text, report)
+    assert len(text) > 5 * CHECK_TEXT_LIMIT
+    assert clipped.startswith("200 of 2,217 rows unexpected: 2024, P000, imports") and text.startswith(
+        clipped.split(" … (")[0]
+    )
+    assert len(clipped) < CHECK_TEXT_LIMIT + 120
+    assert clipped.endswith(f"({len(text):,} characters; all of it in {report})")
+    one_cell = "1 of 2,217 rows unexpected: 2019, KOR, exports: bureau_release vs un_comtrade: 3.5 vs 3.4"
+    assert _clip(one_cell, report) == one_cell  # a short text is printed whole
