@@ -42,8 +42,10 @@ def print_summary(settings: Settings, *, run_id: str, seconds: float) -> None:
     # The build's one status (pipelines/audit/status.py), the line the report and the UI show too.
     print(f"status: {status.line()}")
     if known:
-        print(f"warnings: the paper's own registered discrepancies ({len(known)}):")
-        for line in known:
+        n_rules = len({rule for rule, _ in known})
+        rules = f"{n_rules} rule" + ("s" if n_rules != 1 else "")
+        print(f"warnings: the paper's own registered discrepancies ({len(known)}, in {rules}):")
+        for _, line in known:
             print(f"  {line}")
         print("  (details: kzkr report, or the table quality.paper_discrepancies)")
     if others:
@@ -54,15 +56,16 @@ def print_summary(settings: Settings, *, run_id: str, seconds: float) -> None:
     print(f"warehouse: {settings.published}")
 
 
-def _known_discrepancies(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _known_discrepancies(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(rule, line) of each registered paper discrepancy the build found."""
     try:
         rows = con.execute(
-            "select source_table, row_label, column_label, stated_value, computed_value "
+            "select source_table, row_label, column_label, stated_value, computed_value, rule "
             "from quality.paper_discrepancies where status = 'known' and rule <> 'text' order by all"
         ).fetchall()
     except duckdb.Error:
         return []
-    return [f"{t}, {r}, {c}: printed {s:g}, computed {v:g}" for t, r, c, s, v in rows]
+    return [(rule, f"{t}, {r}, {c}: printed {s:g}, computed {v:g}") for t, r, c, s, v, rule in rows]
 
 
 def _other_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -70,6 +70,12 @@ def test_build_prints_progress_and_summary(build: tuple[Path, str]) -> None:
     for name, is_paper in warned:
         if not is_paper:
             assert f"\n  {name} on " in out.split("warnings of warn-only rules", 1)[1], name
+    # and the counts add up: the warned GX rules are the paper's rules plus the warn-only ones
+    gx_warned = re.search(r"GX rules: \d+ passed, (\d+) warned", out)
+    paper = re.search(r"registered discrepancies \((\d+), in (\d+) rules?\)", out)
+    others = re.search(r"warn-only rules, never blocking \((\d+)\)", out)
+    assert gx_warned and paper, out[-3000:]
+    assert int(gx_warned[1]) == len(warned) == int(paper[2]) + (int(others[1]) if others else 0)
     assert not (build[0] / ".builds").exists() or not any((build[0] / ".builds").iterdir())
 
 
