@@ -34,12 +34,12 @@ def with_progress(invocation: DbtCliInvocation) -> Iterator[Any]:
                 failed += 1
                 progress(f"  dbt test FAILED {event.check_name} on {event.asset_key.to_user_string()}")
         yield event
-    progress(f"  dbt      {models} nodes built, {test_counts(invocation, checks=tests, failed=failed)}")
+    progress(f"  dbt      {models} nodes built, {dbt_test_counts(invocation, checks=tests, failed=failed)}")
     if not invocation.is_successful():
         raise dg.Failure(description="dbt build failed: " + dbt_failures(invocation))
 
 
-def test_counts(invocation: DbtCliInvocation, *, checks: int, failed: int) -> str:
+def dbt_test_counts(invocation: DbtCliInvocation, *, checks: int, failed: int) -> str:
     """The run's dbt tests as the build's status counts them (every data and unit test in
     run_results.json, as quality.dbt_test_results has them), and how many became asset checks."""
     try:
