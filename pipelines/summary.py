@@ -6,6 +6,7 @@ import duckdb
 
 from pipelines.audit.claims import print_claims
 from pipelines.audit.status import build_status
+from pipelines.lib.text import cut
 from pipelines.settings import Settings
 from pipelines.transform.project import mart_schemas
 
@@ -80,12 +81,8 @@ def _other_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
     except duckdb.Error:
         return []
     return [
-        _shorten(f"{name} on {asset}: {n} of {of} rows reported. {what}") for name, asset, n, of, what in rows
+        cut(f"{name} on {asset}: {n} of {of} rows reported. {what}", 150) for name, asset, n, of, what in rows
     ]
-
-
-def _shorten(text: str, width: int = 150) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def print_report(settings: Settings) -> int:

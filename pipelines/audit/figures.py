@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from pipelines.audit.trade_figures import figure_3_all_years, figure_3_paper_period
+from pipelines.lib.text import cut
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -64,14 +65,10 @@ def _new_figure() -> tuple["MplFigure", "Axes"]:
 def _save(fig: "MplFigure", out_dir: Path, name: str, footer: str) -> Path:
     # Fixed margins instead of tight_layout: a third of the rendering time, same look at this size.
     fig.subplots_adjust(left=0.12, right=0.9, top=0.9, bottom=0.14)
-    fig.text(0.01, 0.015, _short(footer, 150), fontsize=7, color="0.35", ha="left", va="bottom")
+    fig.text(0.01, 0.015, cut(footer, 150), fontsize=7, color="0.35", ha="left", va="bottom")
     path = out_dir / f"{name}.png"
     fig.savefig(path, format="png", dpi=DPI)
     return path
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _thousands(ax: "Axes") -> None:

@@ -19,12 +19,12 @@ import dagster as dg
 import duckdb
 
 from pipelines.audit.claims.evaluation import ClaimResult, evaluate_claims, verdict_counts
-from pipelines.audit.claims.format import short
 from pipelines.audit.claims.outcome import CONTRADICTED, NOT_CHECKABLE, SUPPORTED
 from pipelines.audit.claims.registry import REGISTRY_PATH, Registry, load_registry
 from pipelines.audit.claims.report import Line, html_section, markdown_section
 from pipelines.audit.claims.store import write_claims_table, write_text_discrepancies
 from pipelines.lib.progress import progress
+from pipelines.lib.text import cut
 
 CLAIMS_KEY = dg.AssetKey(["quality", "claims"])
 _MARKER = "<!-- kzkr:claims -->"
@@ -86,7 +86,7 @@ def _specs(reg: Registry) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             name=c.check_name,
             asset=CLAIMS_KEY,
-            description=f'{c.section}: "{short(c.quote, 200)}" (rule {c.check.rule})',
+            description=f'{c.section}: "{cut(c.quote, 200, one_line=True)}" (rule {c.check.rule})',
             blocking=False,
             metadata={"quote": c.quote, "rule": c.check.rule, "evidence_asset": c.asset},
         )
@@ -128,7 +128,9 @@ def judge_build(settings: Any, run_id: str, reg: Registry) -> Iterator[Any]:
             check_name=f"claim_{r.claim_id}",
             passed=r.passed,
             severity=dg.AssetCheckSeverity.WARN,
-            description=short(f"{r.verdict} ({r.coverage}: {r.checkable_part}): {r.reason}", 1000),
+            description=cut(
+                f"{r.verdict} ({r.coverage}: {r.checkable_part}): {r.reason}", 1000, one_line=True
+            ),
             metadata=_metadata(r),
         )
 

@@ -48,11 +48,6 @@ def rows_text(rows: Sequence[Mapping[str, Any]], limit: int = 30) -> str:
     return " | ".join(parts) + more if parts else "no rows"
 
 
-def short(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def span(years: Sequence[int]) -> str:
     """Years as ranges: 2010-2012, 2015, 2018-2019."""
     ys = sorted(set(years))

@@ -16,10 +16,10 @@ from typing import TextIO
 import duckdb
 
 from pipelines.audit.claims.evaluation import ClaimResult, evaluate_claims
-from pipelines.audit.claims.format import short
 from pipelines.audit.claims.outcome import CONTRADICTED, NOT_CHECKABLE, SUPPORTED, VERDICTS
 from pipelines.audit.claims.registry import TextDiscrepancy
 from pipelines.audit.claims.tolerances import Flip
+from pipelines.lib.text import cut
 
 _ORDER = {CONTRADICTED: 0, SUPPORTED: 1, NOT_CHECKABLE: 2}
 
@@ -128,15 +128,16 @@ def print_claims(con: duckdb.DuckDBPyConnection, out: TextIO | None = None) -> i
     for r in lines:
         cmp = "-" if r.verdict == NOT_CHECKABLE and r.computed == "-" else f"{r.computed} | {r.stated}"
         print(
-            f"  {short(r.claim_id, 44):<44} {r.verdict:<13} {r.coverage:<8} "
-            f"{short(r.checkable_part, 34):<34} {short(cmp, 60)}",
+            f"  {cut(r.claim_id, 44, one_line=True):<44} {r.verdict:<13} {r.coverage:<8} "
+            f"{cut(r.checkable_part, 34, one_line=True):<34} {cut(cmp, 60, one_line=True)}",
             file=out,
         )
     contradicted = [r for r in lines if r.verdict == CONTRADICTED]
     if contradicted:
         print("Contradicted claims:", file=out)
         for r in contradicted:
-            print(f'  {r.claim_id} [{r.coverage}: {r.checkable_part}]: "{short(r.quote, 100)}"', file=out)
+            quote = cut(r.quote, 100, one_line=True)
+            print(f'  {r.claim_id} [{r.coverage}: {r.checkable_part}]: "{quote}"', file=out)
             print(f"      {r.reason}", file=out)
     sensitive = [r for r in lines if r.sensitive]
     print(
@@ -150,7 +151,7 @@ def print_claims(con: duckdb.DuckDBPyConnection, out: TextIO | None = None) -> i
         f"Text contradictions (quality.paper_discrepancies, rule = 'text'): {len(texts) or 'none'}", file=out
     )
     for where, a, b, note in texts:
-        print(f'  {where}: "{short(a, 70)}" vs "{short(b, 70)}"', file=out)
+        print(f'  {where}: "{cut(a, 70, one_line=True)}" vs "{cut(b, 70, one_line=True)}"', file=out)
         print(f"      {note}", file=out)
     return len(contradicted)
 

@@ -36,6 +36,7 @@ from pipelines.audit.quality.render import (
     render_markdown,
     row_cells,
 )
+from pipelines.lib.text import cut
 from pipelines.settings import Settings
 
 REPORTS_KEPT = 20
@@ -106,11 +107,6 @@ def _figures_html(figures: Sequence[Any], reports_dir: Path) -> str:
 # ------------------------------------------------------------------------------------------- terminal
 
 
-def _cut(text: Any, width: int) -> str:
-    s = " ".join(str(text if text is not None else "").split())
-    return s if len(s) <= width else s[: max(width - 1, 0)] + "…"
-
-
 def quality_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
     """Checks passed / warned / failed recorded in a warehouse file, or None if it has none."""
     try:
@@ -151,13 +147,14 @@ def _print_checks(checks: list[Any], out: IO[str], width: int) -> None:
     for status, name, asset, _table, summary, _expected, failing in checks:
         print(
             f"{STATUS_WORD.get(status, status):<6}  {name:<{name_w}}  {asset:<{asset_w}}  "
-            f"{_cut(summary, obs_w)}",
+            f"{cut(summary, obs_w, one_line=True)}",
             file=out,
         )
         if status == FAILED and failing:
             for row in json.loads(failing)[:10]:
                 cells = row_cells(row)
-                print(f"{'':<8}- {_cut(' | '.join(c for c in cells if c), width - 10)}", file=out)
+                line = cut(" | ".join(c for c in cells if c), width - 10, one_line=True)
+                print(f"{'':<8}- {line}", file=out)
 
 
 def _print_discrepancies(discrepancies: list[Any], out: IO[str]) -> None:
@@ -179,8 +176,9 @@ def _print_discrepancies(discrepancies: list[Any], out: IO[str]) -> None:
     )
     for status, table, row, column, stated, computed, diff, _rule, _note in discrepancies:
         print(
-            f"{status:<12}  {_cut(table, tab_w):<{tab_w}}  {row:<{row_w}}  "
-            f"{_cut(column, col_w):<{col_w}}  {num(stated):>12}  {num(computed):>12}  {num(diff):>10}",
+            f"{status:<12}  {cut(table, tab_w, one_line=True):<{tab_w}}  {row:<{row_w}}  "
+            f"{cut(column, col_w, one_line=True):<{col_w}}  "
+            f"{num(stated):>12}  {num(computed):>12}  {num(diff):>10}",
             file=out,
         )
 
