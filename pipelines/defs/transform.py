@@ -34,30 +34,37 @@ def with_progress(invocation: DbtCliInvocation) -> Iterator[Any]:
                 failed += 1
                 progress(f"  dbt test FAILED {event.check_name} on {event.asset_key.to_user_string()}")
         yield event
-    progress(f"  dbt      {models} nodes built, {dbt_test_counts(invocation, checks=tests, failed=failed)}")
+    results = run_results(invocation)
+    progress(f"  dbt      {models} nodes built, {dbt_test_counts(results, checks=tests, failed=failed)}")
     if not invocation.is_successful():
-        raise dg.Failure(description="dbt build failed: " + dbt_failures(invocation))
+        raise dg.Failure(description="dbt build failed: " + dbt_failures(results, invocation))
 
 
-def dbt_test_counts(invocation: DbtCliInvocation, *, checks: int, failed: int) -> str:
+FAILED = ("error", "fail", "runtime error")  # dbt result statuses of a node that failed
+
+
+def run_results(invocation: DbtCliInvocation) -> list[dict[str, Any]] | None:
+    """The results of run_results.json, or None if dbt wrote none (it failed before running anything,
+    e.g. on a parse error)."""
+    try:
+        return invocation.get_artifact("run_results.json")["results"]
+    except Exception:
+        return None
+
+
+def dbt_test_counts(results: list[dict[str, Any]] | None, *, checks: int, failed: int) -> str:
     """The run's dbt tests as the build's status counts them (every data and unit test in
     run_results.json, as quality.dbt_test_results has them), and how many became asset checks."""
-    try:
-        results = invocation.get_artifact("run_results.json")["results"]
-    except Exception:  # no artifact: the counts of the asset-check events are all there is
+    if results is None:  # the counts of the asset-check events are all there is
         return f"{checks} tests run, {failed} failed"
     ran = [r for r in results if str(r.get("unique_id", "")).startswith(("test.", "unit_test."))]
-    bad = sum(1 for r in ran if r.get("status") in ("fail", "error", "runtime error"))
+    bad = sum(1 for r in ran if r.get("status") in FAILED)
     return f"{len(ran)} tests run ({checks} of them asset checks), {bad} failed"
 
 
-def dbt_failures(invocation: DbtCliInvocation) -> str:
-    """The failing dbt nodes and their messages, from run_results.json."""
-    try:
-        results = invocation.get_artifact("run_results.json")["results"]
-    except Exception:  # no artifact: dbt failed before running anything (e.g. a parse error)
-        return str(invocation.get_error())
-    bad = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+def dbt_failures(results: list[dict[str, Any]] | None, invocation: DbtCliInvocation) -> str:
+    """The failing dbt nodes and their messages, from run_results.json (else dbt's error)."""
+    bad = [r for r in results or [] if r.get("status") in FAILED]
     if not bad:
         return str(invocation.get_error())
     return "; ".join(f"{r['unique_id']}: {(r.get('message') or '').strip()[:300]}" for r in bad[:10])
