@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.ingest.specs import RAW_FILES, TRADE
+from pipelines.ingest import sdmx
+from pipelines.ingest.specs import RAW_FILES, TRADE, RawFile
 from pipelines.ingest.validate import (
     connect,
     known_partner_names,
@@ -105,7 +106,7 @@ def test_synth_copies_paper_tables_and_the_trade_sidecar(tmp_path: Path) -> None
     out = tmp_path / "raw"
     layout = synth.synthesize(out, 10)
     for f in RAW_FILES:
-        if f is TRADE:
+        if f.group != "paper":  # the other trade sources: the next test
             continue
         side = f.filename.removesuffix(".csv").removesuffix(".json") + ".meta.yml"
         assert (out / side).read_bytes() == (RAW / side).read_bytes()
@@ -117,6 +118,37 @@ def test_synth_copies_paper_tables_and_the_trade_sidecar(tmp_path: Path) -> None
         side = yaml.safe_load(sidecar_path(out / f.filename).read_text("utf-8"))
         assert side["file"] == Path(f.filename).name and side["columns"] == real["columns"]
         assert "SYNTHETIC" in side["title"]
+
+
+def _source_years(raw_dir: Path, spec: RawFile) -> Counter[tuple[int, str]]:
+    """(year, what) of one of the other trade sources' files, as the ingest reads them."""
+    path = raw_dir / spec.filename
+    if spec.group == "un_comtrade":
+        resp = sdmx.parse(path.read_bytes(), spec.filename)
+        return Counter((o.year, f"{o.partner_code}={o.value_printed}") for o in resp.observations)
+    with path.open(encoding="utf-8", newline="") as fh:
+        return Counter((int(r["date"][:4]), f"{r['item_code']}={r['value']}") for r in csv.DictReader(fh))
+
+
+def test_synth_keeps_the_other_sources_only_outside_its_years(tmp_path: Path) -> None:
+    """Made-up bureau values would disagree with the real processed and UN Comtrade figures, and the
+    reconciliation would block publishing: those sources keep exactly their years the synthetic
+    releases do not carry, still valid for the real ingest (a response's sidecar: its new sha256)."""
+    out = tmp_path / "raw"
+    synth.synthesize(out, 1000)
+    synthetic = {int(r["period"].split()[-2]) for r in _rows(out)}
+    others = [f for f in RAW_FILES if f.group not in ("paper", TRADE.group)]
+    assert {f.group for f in others} == {"bureau_processed", "un_comtrade"}
+    for spec in others:
+        real, made = _source_years(RAW, spec), _source_years(out, spec)
+        assert {y for y, _ in real} & synthetic, f"{spec.filename}: the test needs overlapping years"
+        assert made == Counter({k: n for k, n in real.items() if k[0] not in synthetic}), spec.filename
+        assert made, spec.filename
+        assert "SYNTHETIC" in yaml.safe_load(sidecar_path(out / spec.filename).read_text("utf-8"))["notes"]
+    rows = Counter[str]()
+    for r in validate_all(out):
+        rows[r.name] += r.rows
+    assert all(rows[f.name] == sum(_source_years(out, f).values()) for f in others), rows
 
 
 def test_synth_is_deterministic_and_seeded(tmp_path: Path) -> None:

@@ -25,7 +25,11 @@ bureau's releases):
   revises by less than 0.1 %); ``turnover = exports + imports`` exactly (integer arithmetic in
   units of 0.00001 thousand USD), shares are ``value / sheet total × 100`` and sum to ~100 per
   sheet; a partner without exports in the real file has an empty exports cell, as there;
-- keys are unique: ``(release, sheet, row_no)`` and ``(release, sheet, name)``.
+- keys are unique: ``(release, sheet, row_no)`` and ``(release, sheet, name)``;
+- the other trade sources (the processed bureau figures, the UN Comtrade responses) keep only the
+  years the synthetic releases do not cover: made-up bureau values would disagree with their real
+  figures, and the reconciliation would rightly block publishing. The years outside still go
+  through the whole pipeline (a response keeps its structure; its sidecar records the new sha256).
 
 Everything is a pure function of the row's position (and ``--seed``), so the file is generated in
 one streaming DuckDB ``COPY`` without holding the rows in memory: 10^7 rows (about 1.1 GB) take
@@ -36,6 +40,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import json
 import math
 import shutil
 import sys
@@ -44,7 +50,7 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.ingest.specs import TRADE, RawFile
+from pipelines.ingest.specs import RAW_FILES, TRADE, RawFile
 from pipelines.ingest.validate import sidecar_path
 from pipelines.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from tools.synth_csv import TABLES_PER_VINTAGE, Layout, Partner, write_trade_csvs
@@ -175,7 +181,63 @@ def synthesize(out_dir: Path, rows: int, *, raw_dir: Path | None = None, seed: i
     template = yaml.safe_load(sidecar_path(latest).read_text(encoding="utf-8"))
     for path in write_trade_csvs(out_dir, layout, partners, seed=seed):
         write_sidecar(path, template)
+    drop_other_sources(out_dir, layout.years)
     return layout
+
+
+def drop_other_sources(out_dir: Path, years: set[int]) -> None:
+    """Keep only the other trade sources' figures for years outside ``years`` (see the module's text)."""
+    for spec in RAW_FILES:
+        path = out_dir / spec.filename
+        if not path.exists():
+            continue
+        if spec.group == "bureau_processed":
+            _drop_csv_years(path, years)
+        elif spec.group == "un_comtrade":
+            _drop_response_years(path, years)
+
+
+def _note(path: Path, text: str, sha256: str | None = None) -> None:
+    side = sidecar_path(path)
+    meta = yaml.safe_load(side.read_text(encoding="utf-8"))
+    meta["notes"] = f"{text} {meta.get('notes', '')}".strip()
+    if sha256 is not None:
+        meta["sha256"] = sha256
+    side.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+
+
+def _span(years: set[int]) -> str:
+    return f"{min(years)}–{max(years)}"
+
+
+def _drop_csv_years(path: Path, years: set[int]) -> None:
+    """A processed-figures CSV (``date`` = the year's last day) without the rows of ``years``."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        lines = fh.read().splitlines(keepends=True)
+    keep = [lines[0]] + [ln for ln in lines[1:] if int(ln[:4]) not in years]
+    path.write_text("".join(keep), encoding="utf-8", newline="")
+    _note(path, f"SYNTHETIC benchmark directory (kzkr synth): the rows of {_span(years)} were dropped.")
+
+
+def _drop_response_years(path: Path, years: set[int]) -> None:
+    """An SDMX-JSON response without the observations of ``years`` (series left empty are dropped;
+    at least one observation must remain, or the response would not be a response)."""
+    doc = json.loads(path.read_bytes())
+    periods = doc["structure"]["dimensions"]["observation"][0]["values"]
+    drop = {str(i) for i, p in enumerate(periods) if int(p["id"]) in years}
+    series = doc["dataSets"][0]["series"]
+    for key in list(series):
+        obs = series[key]["observations"]
+        for i in drop & obs.keys():
+            del obs[i]
+        if not obs:
+            del series[key]
+    if not series:
+        raise ValueError(f"{path.name}: every year it has is synthetic ({_span(years)}); use a smaller scale")
+    data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    path.write_bytes(data)
+    text = f"SYNTHETIC benchmark directory (kzkr synth): the observations of {_span(years)} were dropped."
+    _note(path, text, hashlib.sha256(data).hexdigest())
 
 
 def write_sidecar(csv_path: Path, template: dict[str, object]) -> Path:

@@ -56,6 +56,13 @@ class Layout:
     def last_release(self) -> int:
         return self.first_release + self.releases - 1
 
+    @property
+    def years(self) -> set[int]:
+        """The years the sheets report: sheet ``e`` is vintage ``e % vintages``, whose release is
+        ``first + v // 2`` and whose year is that release's (odd ``v``) or the one before (as in
+        ``_create_sheets``)."""
+        return {self.first_release + v // 2 - 1 + v % 2 for v in range(min(self.sheets, self.vintages))}
+
 
 def _chapter_norm() -> float:
     return sum(1.0 / r for r in range(1, N_CHAPTERS + 1))

@@ -36,8 +36,9 @@ class RawInputError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-def sidecar_path(csv_path: Path) -> Path:
-    return csv_path.with_name(csv_path.name.removesuffix(".csv") + ".meta.yml")
+def sidecar_path(path: Path) -> Path:
+    """A raw file's provenance sidecar: ``name.csv`` / ``name.json`` → ``name.meta.yml``."""
+    return path.with_name(path.name.removesuffix(".csv").removesuffix(".json") + ".meta.yml")
 
 
 def resolve_raw_path(raw_dir: Path, filename: str) -> Path:

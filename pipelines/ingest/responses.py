@@ -17,13 +17,13 @@ import yaml
 from pipelines.ingest.partners import wits_codes
 from pipelines.ingest.sdmx import MAX_SCALE, SdmxInputError, SdmxResponse, parse
 from pipelines.ingest.specs import RESPONSE_COLUMNS, RawFile
-from pipelines.ingest.validate import LoadResult, RawInputError, resolve_raw_path
+from pipelines.ingest.validate import LoadResult, RawInputError, resolve_raw_path, sidecar_path
 
 SIDECAR_REQUIRED = ("file", "api_url", "downloaded_at", "provider", "license", "units", "sha256")
 
 
 def _sidecar(spec: RawFile, path: Path, label: str) -> dict[str, Any]:
-    side = path.with_name(path.name.removesuffix(".json") + ".meta.yml")
+    side = sidecar_path(path)
     side_label = str(Path(label).with_name(side.name))
     if not side.exists():
         raise RawInputError(label, f"provenance sidecar missing: expected {side_label}")
