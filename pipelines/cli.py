@@ -62,7 +62,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 _say(f"removed leftover of an interrupted build: {p}")
             fp = fingerprint(settings)
             current = published_info(settings.published)
-            if current and current.get("fingerprint") == fp and not args.force:
+            if current and current.get("fingerprint") == fp and not (args.force or args.full_refresh):
                 _say(
                     f"nothing changed since build {current['build_id']} (raw files and code identical): "
                     f"{settings.published} is up to date. Use --force to rebuild."
@@ -77,7 +77,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 return _bad_input(str(exc))
             _say(f"  precheck {len(checked)} raw files (present, header, sidecar): ok")
             try:
-                return _run_job(settings, t0, fp)
+                return _run_job(settings, t0, fp, full_refresh=args.full_refresh)
             except Exception as exc:  # a failure outside the run (definitions, dbt parse): say it plainly
                 clean_stale_builds(settings)
                 print(f"error: the build could not run: {exc}", file=sys.stderr)
@@ -165,12 +165,13 @@ def _warehouse_config(settings: Settings) -> dict[str, object]:
     }
 
 
-def _run_job(settings: Settings, t0: float, fp: str) -> int:
+def _run_job(settings: Settings, t0: float, fp: str, *, full_refresh: bool = False) -> int:
     prepare_dagster_home(settings)
     _say("  loading  Dagster definitions and dbt manifest")
     import dagster as dg
 
     from pipelines.definitions import JOB_NAME, load_defs
+    from pipelines.ingest.reuse import FULL_REFRESH_TAG
     from pipelines.publish.lock import clean_stale_builds
     from pipelines.publish.speed import (
         cache_dagster_sqlite_engines,
@@ -191,7 +192,11 @@ def _run_job(settings: Settings, t0: float, fp: str) -> int:
             raise_on_error=False,
             # the publish step stamps the fingerprint taken before the build (not one of files
             # that changed while it ran)
-            tags={FINGERPRINT_TAG: fp, TRIGGER_TAG: "cli"},
+            tags={
+                FINGERPRINT_TAG: fp,
+                TRIGGER_TAG: "cli",
+                **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+            },
             run_config={
                 "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
                 "resources": {"warehouse": {"config": _warehouse_config(settings)}},
@@ -302,6 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="validate raw/, dbt build, check and publish the warehouse")
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    b.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="read every raw file again (by default a release file unchanged since the published build "
+        "is copied from it); implies --force",
+    )
     b.add_argument("--wait", type=float, default=600.0, help="seconds to wait for another build's lock")
     b.set_defaults(func=cmd_build)
     r = sub.add_parser("report", help="print the data-quality report of the published warehouse")

@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from pipelines.ingest.reuse import FULL_REFRESH_TAG
 from pipelines.ingest.specs import RAW_FILES, RawFile
 from pipelines.ingest.validate import RawInputError, load_table
 from pipelines.lib.pause import pause_point
@@ -23,14 +24,24 @@ def ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
         description=f"{spec.description}\n\nLoaded from `{spec.label}`"
         + (" (every release file present, each with its sidecar)" if spec.per_release else "")
         + " with its explicit schema (pipelines/ingest/specs.py); rejects bad input naming file, line and "
-        "column.",
+        "column."
+        + (
+            " A release file unchanged since the published build (same sha256, same ingest version) is "
+            "copied from it; the run tag `kzkr/full_refresh=true` reads every file again."
+            if spec.per_release
+            else ""
+        ),
         kinds={"duckdb", "csv"},
         metadata={"file": spec.label, "key": ", ".join(spec.key)},
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        settings = warehouse.settings()
+        full_refresh = context.run.tags.get(FULL_REFRESH_TAG, "").lower() == "true"
         with warehouse.connect(warehouse.build_file(context)) as con:
             try:
-                results = load_table(con, spec, warehouse.settings().raw_dir)
+                results = load_table(
+                    con, spec, settings.raw_dir, reuse_from=None if full_refresh else settings.published
+                )
             except RawInputError as exc:
                 # The CLI reads file, line and column from this metadata (exit 2, the message as is).
                 raise dg.Failure(
@@ -44,8 +55,9 @@ def ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
                 ) from exc
             pause_point("ingest")  # test hook (tests/test_crash_safety.py): build file open, mid-ingest
         for res in results:
-            progress(f"  ingest   {res.file:<58} {res.rows:>6} rows")
-        files = {res.file: {"rows": res.rows, "sha256": res.sha256} for res in results}
+            same = " (unchanged: copied from the published build)" if res.reused else ""
+            progress(f"  ingest   {res.file:<58} {res.rows:>6} rows{same}")
+        files = {res.file: {"rows": res.rows, "sha256": res.sha256, "reused": res.reused} for res in results}
         metadata: dict[str, Any] = {
             "rows": dg.MetadataValue.int(sum(res.rows for res in results)),
             "file": ", ".join(files),
@@ -55,6 +67,7 @@ def ingest_asset(spec: RawFile) -> dg.AssetsDefinition:
             metadata["sha256"] = results[0].sha256
         else:
             metadata["files"] = dg.MetadataValue.json(files)
+            metadata["files reused"] = dg.MetadataValue.int(sum(res.reused for res in results))
         return dg.MaterializeResult(metadata=metadata)
 
     _ingest.__name__ = f"ingest_{spec.name}"
