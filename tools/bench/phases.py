@@ -12,6 +12,7 @@ TARGET_DBT_RATIO = 1.5  # issue 14: a whole build at most 1.5× a warm plain dbt
 TARGET_NOOP_RATIO = 0.25
 TARGET_PEAK_BYTES = 1.5 * 1024**3  # at 10^7 trade rows
 TARGET_ROWS_PER_SECOND = 250_000  # at 10^7 trade rows, end to end
+TARGET_INCREMENTAL = 0.25  # a new release on top of 10^7 rows: at most 25 % of a full build
 
 # Phases of a build, in the order they happen.
 PHASES = (

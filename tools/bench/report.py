@@ -8,6 +8,7 @@ from typing import Any
 from tools.bench.phases import (
     PHASES,
     TARGET_DBT_RATIO,
+    TARGET_INCREMENTAL,
     TARGET_NOOP_RATIO,
     TARGET_PEAK_BYTES,
     TARGET_ROWS_PER_SECOND,
@@ -266,7 +267,29 @@ def scale_tables(scales: Sequence[Mapping[str, Any]]) -> list[str]:
         + "\n\n*other*: start-up, definitions, planning, publish, summary; *no-op*: `kzkr build` "
         "right after; *synth*: writing the synthetic raw directory (not part of the build)."
     )
-    return [table, scale_notes(scales)]
+    return [table, scale_notes(scales), *add_release_notes(scales)]
+
+
+def add_release_notes(scales: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The new-release rebuild at the largest scale, against that scale's full build."""
+    out = []
+    for s in scales:
+        add = s.get("add_release")
+        if not add:
+            continue
+        ratio = add["wall"] / s["wall"] if s["wall"] > 0 else None
+        ph = add["phases"]
+        out.append(
+            f"**A new release on top of {fmt_rows(s['rows'])} rows** (`{add['release_file']}` added to a "
+            f"warehouse published without it, then `kzkr build`): {fmt_seconds(add['wall'])}"
+            + ("" if add["published"] else " (failed)")
+            + f" against the full build's {fmt_seconds(s['wall'])} = **{fmt_pct(ratio)}** "
+            f"(target ≤ {fmt_pct(TARGET_INCREMENTAL)}: {verdict(ratio, TARGET_INCREMENTAL)}); "
+            f"{add['files_copied']} release files copied from the published build; "
+            + ", ".join(f"{k} {fmt_seconds(ph.get(k, 0.0))}" for k in SCALE_PHASES)
+            + f"; peak RSS {fmt_bytes(add['peak_rss'])}."
+        )
+    return out
 
 
 def scale_notes(scales: Sequence[Mapping[str, Any]]) -> str:

@@ -195,6 +195,7 @@ class BuildFigures:
     error: str = ""
     peak_phase: str = ""  # the phase during which the peak RSS was sampled
     cpu: float = 0.0
+    files_copied: int = 0  # raw files copied from the published build, not read (pipelines.ingest.reuse)
 
 
 def measure_build(
@@ -239,7 +240,11 @@ def measure_build(
         error,
         peak_phase,
         run.cpu,
+        sum(COPIED in line for _, line in run.lines),
     )
+
+
+COPIED = "(unchanged: copied from the published build)"  # the ingest's progress line says so
 
 
 @dataclass

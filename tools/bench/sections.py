@@ -109,6 +109,11 @@ def scale_section(
             else None
         )
         db = wh / "kzkr.duckdb"
+        added = (
+            add_release(raw, work / f"warehouse-{label}-add", n, timeout)
+            if fig.published and n == max(scales)
+            else None
+        )
         out.append(
             {
                 **asdict(fig),
@@ -116,6 +121,7 @@ def scale_section(
                 "csv_bytes": size,
                 "warehouse_bytes": db.stat().st_size if db.exists() else None,
                 "noop_wall": round(noop.wall, 3) if noop else None,
+                "add_release": added,
             }
         )
         print(
@@ -127,3 +133,34 @@ def scale_section(
             shutil.rmtree(raw, ignore_errors=True)
             shutil.rmtree(wh, ignore_errors=True)
     return out
+
+
+def add_release(raw: Path, wh: Path, rows: int, timeout: float | None) -> dict[str, Any] | None:
+    """A new release on top of a warehouse of ``raw`` without its latest release: the latest release
+    file set aside, a build published, the file put back, then ``kzkr build`` (measured) — what the
+    README's "add a year" recipe costs at this scale."""
+    from pipelines.ingest.specs import TRADE
+    from pipelines.ingest.validate import sidecar_path
+
+    latest = raw / TRADE.files(raw)[-1].filename
+    moved = [latest, sidecar_path(latest)]
+    aside = wh.with_name(wh.name + "-aside")
+    aside.mkdir(parents=True, exist_ok=True)
+    for p in moved:
+        p.rename(aside / p.name)
+    print(f"  add a release: a warehouse without {latest.name} …", flush=True)
+    try:
+        base = measure_build(
+            "without the latest release", raw_dir=raw, warehouse_dir=wh, rows=rows, timeout=timeout
+        )
+    finally:
+        for p in moved:
+            (aside / p.name).rename(p)
+    if not base.published:
+        return None
+    print(f"  add a release: {latest.name} back, kzkr build …", flush=True)
+    fig = measure_build(
+        "add a release", raw_dir=raw, warehouse_dir=wh, rows=rows, force=False, timeout=timeout
+    )
+    shutil.rmtree(wh, ignore_errors=True)
+    return {**asdict(fig), "base_wall": base.wall, "release_file": latest.name}
