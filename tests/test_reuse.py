@@ -73,10 +73,16 @@ def test_a_new_release_reads_one_file_and_builds_the_same_table(raw_copy: Path, 
     assert _rows(published) == expected
     with duckdb.connect(str(published), read_only=True) as con:
         loads = con.execute(
-            "select file, sha256, rows from meta.raw_loads where table_name = ? order by file", [TRADE.name]
+            "select file, sha256, rows, copied from meta.raw_loads where table_name = ? order by file",
+            [TRADE.name],
         ).fetchall()
     assert loads == [
-        (f, file_sha256(raw_copy / f.removeprefix("raw/")), sum(1 for r in expected if r[-2] == f))
+        (
+            f,
+            file_sha256(raw_copy / f.removeprefix("raw/")),
+            sum(1 for r in expected if r[-2] == f),
+            f != files[-1],
+        )
         for f in files
     ]
 
@@ -84,6 +90,8 @@ def test_a_new_release_reads_one_file_and_builds_the_same_table(raw_copy: Path, 
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
     assert list(_ingest_lines(third.stdout)) == files and COPIED not in third.stdout
     assert _rows(published) == expected
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from meta.raw_loads where copied").fetchone() == (0,)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +125,11 @@ def test_only_unchanged_files_are_copied(published: tuple[Path, Path], tmp_path:
     middle.write_text("\n".join([head, ",".join(cells), rest]), encoding="utf-8")
     reused = _load(edited, pub, tmp_path / "edited.duckdb")
     assert reused == [i != len(files) // 2 for i in range(len(files))]
+    with duckdb.connect(str(tmp_path / "edited.duckdb"), read_only=True) as con:
+        copied = con.execute(
+            "select copied from meta.raw_loads where table_name = ? order by file", [TRADE.name]
+        ).fetchall()
+    assert [c for (c,) in copied] == reused
     assert _rows(tmp_path / "edited.duckdb") == _rows(_read_every_file(edited, tmp_path / "every.duckdb"))
 
 

@@ -90,17 +90,19 @@ def copy_published(
     return int(res[0]) if res else 0
 
 
-def record_loads(con: duckdb.DuckDBPyConnection, table: str, loads: list[tuple[str, str, int]]) -> None:
-    """Replace ``table``'s rows of :data:`TABLE` in the build with ``(file, sha256, rows)`` of each file."""
+def record_loads(con: duckdb.DuckDBPyConnection, table: str, loads: list[tuple[str, str, int, bool]]) -> None:
+    """Replace ``table``'s rows of :data:`TABLE` in the build with ``(file, sha256, rows, copied)`` of
+    each file."""
     con.execute("create schema if not exists meta")
     con.execute(
         f"create table if not exists {TABLE} (table_name varchar not null, file varchar not null, "
-        "sha256 varchar not null, rows bigint not null, ingest_version varchar not null)"
+        "sha256 varchar not null, rows bigint not null, copied boolean not null, "
+        "ingest_version varchar not null)"
     )
     con.execute(f"delete from {TABLE} where table_name = ?", [table])
     con.executemany(
-        f"insert into {TABLE} values (?, ?, ?, ?, ?)",
-        [(table, file, sha, rows, ingest_version()) for file, sha, rows in loads],
+        f"insert into {TABLE} values (?, ?, ?, ?, ?, ?)",
+        [(table, file, sha, rows, copied, ingest_version()) for file, sha, rows, copied in loads],
     )
 
 

@@ -360,7 +360,7 @@ def load_table(
         results.append(validate_and_load(con, f, raw_dir, append=bool(results)))
     flush()
     reuse.detach(con)
-    reuse.record_loads(con, spec.name, [(r.file, r.sha256, r.rows) for r in results])
+    reuse.record_loads(con, spec.name, [(r.file, r.sha256, r.rows, r.reused) for r in results])
     return results
 
 
