@@ -8,6 +8,7 @@ column); 3 another build holds the warehouse lock for longer than ``--wait``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import sys
@@ -341,12 +342,12 @@ def entry() -> None:
     After a build, the interpreter's own shutdown takes seconds (tearing down Dagster's, dbt's and
     Great Expectations' modules, closing the idle SQLite connections of
     :mod:`pipelines.publish.speed`, which checkpoints their WAL) while everything the build wrote is
-    committed and closed: output flushed and logging shut down, the process ends with its exit code
-    (``os._exit``). SQLite checkpoints the WAL on its next use; nothing is lost."""
+    committed and closed. So the exit handlers run (``atexit``: logging's shutdown, multiprocessing's
+    clean-up of its semaphores; they take milliseconds), the output is flushed, and the process ends
+    with its exit code (``os._exit``), skipping the teardown. SQLite checkpoints the WAL on its next
+    use; nothing is lost."""
     code = main()
-    import logging
-
-    logging.shutdown()
+    atexit._run_exitfuncs()  # CPython's own exit handlers, as at a normal exit
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

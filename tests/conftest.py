@@ -103,6 +103,7 @@ class BuiltWarehouse:
     sha256: str
     build_id: str
     stdout: str
+    stderr: str = ""
 
     @property
     def published(self) -> Path:
@@ -146,6 +147,7 @@ def built_warehouse(pristine_raw: Path, tmp_path_factory: pytest.TempPathFactory
         sha256=sha256_file(published),
         build_id=build_info(published)[0],
         stdout=proc.stdout,
+        stderr=proc.stderr,
     )
 
 

@@ -330,6 +330,14 @@ def build_id_of(path: Path) -> str:
     ).stdout.strip()
 
 
+def test_a_build_ends_without_warnings_after_its_summary(built_warehouse: BuiltWarehouse) -> None:
+    """``kzkr build`` ends promptly after its summary (pipelines.cli.entry); its exit handlers still
+    run: nothing is reported leaked or unclosed when the process ends."""
+    assert built_warehouse.stdout.rstrip().splitlines()[-1].startswith("warehouse: ")
+    for noise in ("leaked", "resource_tracker", "Warning", "Traceback"):
+        assert noise not in built_warehouse.stderr, built_warehouse.stderr[-2000:]
+
+
 def test_unchanged_rebuild_is_skipped_and_force_rebuilds(
     built_warehouse: BuiltWarehouse, warehouse_copy: Path
 ) -> None:
