@@ -146,7 +146,8 @@ def test_synth_keeps_the_other_sources_only_outside_its_years(tmp_path: Path) ->
         assert {y for y, _ in real} & synthetic, f"{spec.filename}: the test needs overlapping years"
         assert made == Counter({k: n for k, n in real.items() if k[0] not in synthetic}), spec.filename
         assert made, spec.filename
-        assert "SYNTHETIC" in yaml.safe_load(sidecar_path(out / spec.filename).read_text("utf-8"))["notes"]
+        side = yaml.safe_load(sidecar_path(out / spec.filename).read_text("utf-8"))
+        assert all("SYNTHETIC" in side[k] for k in ("title", "description", "notes")), side
     rows = Counter[str]()
     for r in validate_all(out):
         rows[r.name] += r.rows

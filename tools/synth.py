@@ -198,9 +198,16 @@ def drop_other_sources(out_dir: Path, years: set[int]) -> None:
 
 
 def _note(path: Path, text: str, sha256: str | None = None) -> None:
+    """Mark a trimmed source's sidecar as synthetic: its title, description and notes say what was
+    dropped (the rest still describes the real file the figures come from)."""
     side = sidecar_path(path)
     meta = yaml.safe_load(side.read_text(encoding="utf-8"))
-    meta["notes"] = f"{text} {meta.get('notes', '')}".strip()
+    for key in ("title", "description"):
+        meta[key] = f"SYNTHETIC benchmark directory (kzkr synth), trimmed copy of: {meta.get(key, '')}"
+    meta["notes"] = (
+        f"{text} Not the source as received: the title, description, row counts and known issues "
+        f"above describe the real file. {meta.get('notes', '')}"
+    ).strip()
     if sha256 is not None:
         meta["sha256"] = sha256
     side.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
@@ -287,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{layout.rows} rows, {layout.sheets} sheets, releases {files[0].release}–{files[-1].release}, "
         f"{size / 1e6:.1f} MB in {time.monotonic() - t0:.1f} s"
     )
-    print(f"build it: KZKR_RAW_DIR={out} KZKR_WAREHOUSE_DIR=<dir> kzkr build")
+    kzkr = Path(sys.executable).with_name("kzkr")
+    print(f"build it: KZKR_RAW_DIR={out} KZKR_WAREHOUSE_DIR=<dir> {kzkr} build")
     return 0
 
 

@@ -227,9 +227,8 @@ def other_runs_table(full_sec: Mapping[str, Any]) -> str:
         ],
     ]
     if plain.get("dbt_elapsed") is not None:
-        rows.insert(
-            1, ["  of which dbt node execution (last warm run)", fmt_seconds(plain["dbt_elapsed"]), "", ""]
-        )
+        label = "plain `dbt build`, warm: dbt node execution (last run)"
+        rows.insert(1, [label, fmt_seconds(plain["dbt_elapsed"]), "", ""])
     return "### Other runs\n\n" + markdown_table(
         ["run", "time", "median build ÷ run (no-op: run ÷ median build)", "target"], rows, "lrrl"
     )
