@@ -15,11 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PUBLISHED_NAME, run_kzkr
+from conftest import PUBLISHED_NAME, run_kzkr, sha256_file
 
 from pipelines.ingest import reuse
 from pipelines.ingest.specs import TRADE
-from pipelines.ingest.validate import connect, file_sha256, load_table, sidecar_path
+from pipelines.ingest.validate import connect, load_table, sidecar_path
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +79,7 @@ def test_a_new_release_reads_one_file_and_builds_the_same_table(raw_copy: Path, 
     assert loads == [
         (
             f,
-            file_sha256(raw_copy / f.removeprefix("raw/")),
+            sha256_file(raw_copy / f.removeprefix("raw/")),
             sum(1 for r in expected if r[-2] == f),
             f != files[-1],
         )

@@ -205,8 +205,8 @@ def _note(path: Path, text: str, sha256: str | None = None) -> None:
     for key in ("title", "description"):
         meta[key] = f"SYNTHETIC benchmark directory (kzkr synth), trimmed copy of: {meta.get(key, '')}"
     meta["notes"] = (
-        f"{text} Not the source as received: the title, description, row counts and known issues "
-        f"above describe the real file. {meta.get('notes', '')}"
+        f"SYNTHETIC benchmark directory (kzkr synth): {text} Not the source as received: the title, "
+        f"description, row counts and known issues above describe the real file. {meta.get('notes', '')}"
     ).strip()
     if sha256 is not None:
         meta["sha256"] = sha256
@@ -223,7 +223,7 @@ def _drop_csv_years(path: Path, years: set[int]) -> None:
         lines = fh.read().splitlines(keepends=True)
     keep = [lines[0]] + [ln for ln in lines[1:] if int(ln[:4]) not in years]
     path.write_text("".join(keep), encoding="utf-8", newline="")
-    _note(path, f"SYNTHETIC benchmark directory (kzkr synth): the rows of {_span(years)} were dropped.")
+    _note(path, f"the rows of {_span(years)} were dropped.")
 
 
 def _drop_response_years(path: Path, years: set[int]) -> None:
@@ -243,8 +243,7 @@ def _drop_response_years(path: Path, years: set[int]) -> None:
         raise ValueError(f"{path.name}: every year it has is synthetic ({_span(years)}); use a smaller scale")
     data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     path.write_bytes(data)
-    text = f"SYNTHETIC benchmark directory (kzkr synth): the observations of {_span(years)} were dropped."
-    _note(path, text, hashlib.sha256(data).hexdigest())
+    _note(path, f"the observations of {_span(years)} were dropped.", hashlib.sha256(data).hexdigest())
 
 
 def write_sidecar(csv_path: Path, template: dict[str, object]) -> Path:

@@ -55,7 +55,7 @@ def published_loads(con: duckdb.DuckDBPyConnection, published: Path, table: str)
     published build, or it has no record (older builds), or the record is of another version."""
     if not published.exists():
         return {}
-    if ALIAS not in {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}:
+    if not _attached(con):
         try:
             con.execute(f"attach ? as {ALIAS} (read_only)", [str(published)])
         except duckdb.Error:
@@ -106,6 +106,10 @@ def record_loads(con: duckdb.DuckDBPyConnection, table: str, loads: list[tuple[s
     )
 
 
+def _attached(con: duckdb.DuckDBPyConnection) -> bool:
+    return ALIAS in {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}
+
+
 def detach(con: duckdb.DuckDBPyConnection) -> None:
-    if ALIAS in {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}:
+    if _attached(con):
         con.execute(f"detach {ALIAS}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from pipelines.ingest.files import (
 from pipelines.ingest.partners import unmapped_label
 from pipelines.ingest.specs import BY_NAME, RAW_FILES, Column, RawFile
 from pipelines.lib.duck import connect
+from pipelines.lib.hashing import file_sha256
 
 __all__ = [  # pass 1 lives in pipelines.ingest.files; its names are used from here too
     "LoadResult",
@@ -327,20 +327,19 @@ def load_table(
     files = table_files(spec, raw_dir)
     known = reuse.published_loads(con, reuse_from, spec.name) if reuse_from and spec.per_release else {}
     results: list[LoadResult] = []
-    pending: list[LoadResult] = []  # unchanged files not yet copied: consecutive ones in one scan
+    pending: list[RawFile] = []  # unchanged files not yet copied: consecutive ones in one scan
 
     def flush() -> None:
         if not pending:
             return
-        labels = [r.file for r in pending]
-        before = len(results) - len(pending)
-        n = reuse.copy_published(con, "raw", spec.name, labels, append=before > 0)
-        if n != sum(r.rows for r in pending):  # the record and the table disagree: read the files
+        start = len(results) - len(pending)  # the pending files' results are the last ones
+        labels = [r.file for r in results[start:]]
+        n = reuse.copy_published(con, "raw", spec.name, labels, append=start > 0)
+        if n != sum(r.rows for r in results[start:]):  # the record and the table disagree: read them
             marks = ", ".join("?" for _ in labels)
             con.execute(f"delete from raw.{spec.name} where _source_file in ({marks})", labels)
-            del results[before:]
-            for r in pending:
-                f = next(x for x in files if f"raw/{x.filename}" == r.file)
+            del results[start:]
+            for f in pending:
                 results.append(validate_and_load(con, f, raw_dir, append=bool(results)))
         pending.clear()
 
@@ -352,9 +351,8 @@ def load_table(
             check_release_name(f)
             check_sidecar(f, path, label)
             if file_sha256(path) == seen.sha256:
-                res = LoadResult(spec.name, label, seen.rows, seen.sha256, reused=True)
-                results.append(res)
-                pending.append(res)
+                results.append(LoadResult(spec.name, label, seen.rows, seen.sha256, reused=True))
+                pending.append(f)
                 continue
         flush()
         results.append(validate_and_load(con, f, raw_dir, append=bool(results)))
@@ -362,14 +360,6 @@ def load_table(
     reuse.detach(con)
     reuse.record_loads(con, spec.name, [(r.file, r.sha256, r.rows, r.reused) for r in results])
     return results
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def validate_file(spec: RawFile, raw_dir: Path) -> LoadResult:

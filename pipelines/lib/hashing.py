@@ -30,6 +30,12 @@ def hash_tree(
         digest.update(b"\0")
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes (streamed)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def tree_digest(root: Path, pattern: str = "**/*", *, contents: bool = True) -> str:
     digest = hashlib.sha256()
     hash_tree(digest, root, pattern, contents=contents)
